@@ -1,0 +1,260 @@
+// Loading of the hardware catalogs in models/, strict about fields and sources.
+#include "platform/catalog.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+namespace whatif::platform {
+
+namespace fs = std::filesystem;
+using core::Dimension;
+using core::MapReader;
+using core::Scope;
+
+const std::vector<std::string> kLinkKinds = {"nvlink", "pcie",  "infiniband",       "ethernet",
+                                             "aries",  "local", "cpu-interconnect", "wan"};
+
+double GpuModel::half_precision_peak() const {
+  double best = fp32.value;
+  for (const auto* p : {&fp16, &fp16_tensor, &bf16_tensor})
+    if (*p) best = std::max(best, (*p)->value);
+  return best;
+}
+
+namespace {
+
+bool check_format(MapReader& r, const std::string& expected) {
+  auto format = r.string("format", true);
+  if (format && *format != expected) {
+    r.error("format", fmt::format("expected '{}', got '{}'", expected, *format));
+    return false;
+  }
+  return format.has_value();
+}
+
+std::optional<GpuModel> read_gpu(const YAML::Node& root, Scope scope) {
+  MapReader r(root, scope);
+  if (!r.valid()) return std::nullopt;
+  GpuModel g;
+  bool ok = check_format(r, "whatif-gpu/1");
+  auto name = r.string("name", true);
+  auto vendor = r.string("vendor", true);
+  auto arch = r.choice("architecture", {"Pascal", "Volta", "Turing", "Ampere", "Hopper", "Blackwell"}, true);
+  auto cc = r.string("compute_capability", true);
+  auto sms = r.sourced_integer("sm_count", 1, 100000, true);
+  bool fields_ok = name && vendor && arch && cc && sms;
+  auto read_group = [&](const char* key, auto&& body) {
+    YAML::Node n = r.node(key);
+    if (!n.IsDefined()) {
+      r.error(key, "missing required field");
+      fields_ok = false;
+      return;
+    }
+    MapReader sub(n, scope);
+    if (!sub.valid()) {
+      fields_ok = false;
+      return;
+    }
+    body(sub);
+    sub.finish();
+  };
+  auto need = [&](std::optional<Sourced> v, Sourced& out) {
+    if (v)
+      out = *v;
+    else
+      fields_ok = false;
+  };
+  read_group("clocks", [&](MapReader& s) {
+    need(s.sourced("base", Dimension::frequency, true), g.base_clock);
+    need(s.sourced("boost", Dimension::frequency, true), g.boost_clock);
+  });
+  read_group("memory", [&](MapReader& s) {
+    auto type = s.string("type", true);
+    if (type) g.memory_type = *type;
+    need(s.sourced("size", Dimension::size, true), g.memory_size);
+    need(s.sourced("bandwidth", Dimension::bandwidth, true), g.memory_bandwidth);
+  });
+  read_group("cache", [&](MapReader& s) {
+    need(s.sourced("l1_per_sm", Dimension::size, true), g.l1_per_sm);
+    need(s.sourced("shared_per_sm", Dimension::size, true), g.shared_per_sm);
+    need(s.sourced("l2", Dimension::size, true), g.l2);
+  });
+  read_group("peak", [&](MapReader& s) {
+    need(s.sourced("fp64", Dimension::flop_rate, true), g.fp64);
+    need(s.sourced("fp32", Dimension::flop_rate, true), g.fp32);
+    g.fp64_tensor = s.sourced("fp64_tensor", Dimension::flop_rate);
+    g.fp16 = s.sourced("fp16", Dimension::flop_rate);
+    g.fp16_tensor = s.sourced("fp16_tensor", Dimension::flop_rate);
+    g.bf16_tensor = s.sourced("bf16_tensor", Dimension::flop_rate);
+    g.int8_tensor = s.sourced("int8_tensor", Dimension::flop_rate);
+    if (!s.has("fp16") && !s.has("fp16_tensor")) {
+      s.error_here("needs 'fp16' or 'fp16_tensor'");
+      fields_ok = false;
+    }
+  });
+  need(r.sourced("tdp", Dimension::power, true), g.tdp);
+  r.finish();
+  if (!ok || !fields_ok) return std::nullopt;
+  g.name = *name;
+  g.vendor = *vendor;
+  g.architecture = *arch;
+  g.compute_capability = *cc;
+  g.sm_count = *sms;
+  g.file = scope.file;
+  return g;
+}
+
+std::optional<CpuModel> read_cpu(const YAML::Node& root, Scope scope) {
+  MapReader r(root, scope);
+  if (!r.valid()) return std::nullopt;
+  CpuModel c;
+  bool ok = check_format(r, "whatif-cpu/1");
+  auto name = r.string("name", true);
+  auto vendor = r.string("vendor", true);
+  auto cores = r.sourced_integer("cores", 1, 100000, true);
+  auto clock = r.sourced("clock", Dimension::frequency, true);
+  auto peak = r.sourced("peak_fp64", Dimension::flop_rate, true);
+  auto mem = r.sourced("memory_bandwidth", Dimension::bandwidth, true);
+  r.finish();
+  if (!ok || !name || !vendor || !cores || !clock || !peak || !mem) return std::nullopt;
+  c.name = *name;
+  c.vendor = *vendor;
+  c.cores = *cores;
+  c.clock = *clock;
+  c.peak_fp64 = *peak;
+  c.memory_bandwidth = *mem;
+  c.file = scope.file;
+  return c;
+}
+
+template <typename Model, typename Reader>
+void load_folder(const fs::path& folder, const char* entity, Reader read, std::map<std::string, Model>& out,
+                 core::Diagnostics& diag) {
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) {
+    diag.error({folder.string(), 0, 0}, "", "", "", "catalog folder not found");
+    return;
+  }
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(folder, ec))
+    if (entry.path().extension() == ".yaml") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& file : files) {
+    auto root = core::load_yaml_file(file.string(), diag);
+    if (!root) continue;
+    Scope scope{file.string(), entity, file.stem().string(), &diag, nullptr};
+    auto model = read(*root, scope);
+    if (!model) continue;
+    if (out.count(model->name)) {
+      diag.error({file.string(), 0, 0}, entity, model->name, "name",
+                 fmt::format("defined twice (also in {})", out[model->name].file));
+      continue;
+    }
+    out.emplace(model->name, std::move(*model));
+  }
+}
+
+template <typename Map>
+std::vector<std::string> keys(const Map& m) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : m)
+    out.push_back(k);
+  return out;
+}
+
+}  // namespace
+
+std::optional<LinkModel> read_link_fields(MapReader& r, bool require_sources) {
+  LinkModel l;
+  auto name = r.string("name", true);
+  auto kind = r.choice("kind", kLinkKinds, true);
+  std::optional<core::Sourced> bw, lat;
+  if (require_sources) {
+    bw = r.sourced("bandwidth", Dimension::bandwidth, true);
+    lat = r.sourced("latency", Dimension::time, true);
+  } else {
+    auto b = r.quantity("bandwidth", Dimension::bandwidth, core::Sign::positive, true);
+    auto t = r.quantity("latency", Dimension::time, core::Sign::non_negative, true);
+    auto source = r.string("source");
+    std::string why = source ? *source : "defined in the platform file";
+    if (b) bw = core::Sourced{*b, why};
+    if (t) lat = core::Sourced{*t, why};
+  }
+  if (!name || !kind || !bw || !lat) return std::nullopt;
+  l.name = *name;
+  l.kind = *kind;
+  l.bandwidth = *bw;
+  l.latency = *lat;
+  l.file = r.scope().file;
+  return l;
+}
+
+Catalog Catalog::load(const std::string& dir, core::Diagnostics& diag) {
+  Catalog c;
+  c.dir_ = dir;
+  fs::path root(dir);
+  load_folder<GpuModel>(root / "gpus", "gpu model", read_gpu, c.gpus_, diag);
+  load_folder<LinkModel>(
+      root / "links", "link model",
+      [](const YAML::Node& n, Scope s) -> std::optional<LinkModel> {
+        MapReader r(n, s);
+        if (!r.valid()) return std::nullopt;
+        bool ok = check_format(r, "whatif-link/1");
+        auto l = read_link_fields(r, true);
+        r.finish();
+        if (!ok) return std::nullopt;
+        return l;
+      },
+      c.links_, diag);
+  load_folder<CpuModel>(root / "cpus", "cpu model", read_cpu, c.cpus_, diag);
+  return c;
+}
+
+const GpuModel* Catalog::gpu(const std::string& name) const {
+  auto it = gpus_.find(name);
+  return it == gpus_.end() ? nullptr : &it->second;
+}
+const LinkModel* Catalog::link(const std::string& name) const {
+  auto it = links_.find(name);
+  return it == links_.end() ? nullptr : &it->second;
+}
+const CpuModel* Catalog::cpu(const std::string& name) const {
+  auto it = cpus_.find(name);
+  return it == cpus_.end() ? nullptr : &it->second;
+}
+std::vector<std::string> Catalog::gpu_names() const {
+  return keys(gpus_);
+}
+std::vector<std::string> Catalog::link_names() const {
+  return keys(links_);
+}
+std::vector<std::string> Catalog::cpu_names() const {
+  return keys(cpus_);
+}
+
+std::string find_models_dir(const std::string& input_file) {
+  if (const char* env = std::getenv("WHATIF_MODELS"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  auto is_catalog = [&ec](const fs::path& p) { return fs::is_directory(p / "gpus", ec); };
+  fs::path dir = fs::absolute(fs::path(input_file), ec).parent_path();
+  for (int depth = 0; depth < 32 && !dir.empty(); ++depth) {
+    if (is_catalog(dir / "models")) return (dir / "models").string();
+    if (dir == dir.parent_path()) break;
+    dir = dir.parent_path();
+  }
+  char exe[4096];
+  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  if (n > 0) {
+    exe[n] = '\0';
+    fs::path bin = fs::path(exe).parent_path();
+    for (const fs::path& candidate :
+         {bin.parent_path() / "models", bin.parent_path() / "share" / "whatif" / "models", bin / "models"})
+      if (is_catalog(candidate)) return candidate.string();
+  }
+  return "models";
+}
+
+}  // namespace whatif::platform

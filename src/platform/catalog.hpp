@@ -1,0 +1,67 @@
+// Hardware catalogs (models/): GPU, link and CPU models with the source of every value.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/diagnostics.hpp"
+#include "core/yaml.hpp"
+
+namespace whatif::platform {
+
+using core::Sourced;
+
+struct GpuModel {
+  std::string name, vendor, architecture, compute_capability, memory_type, file;
+  Sourced sm_count, base_clock, boost_clock, memory_size, memory_bandwidth;
+  Sourced l1_per_sm, shared_per_sm, l2;
+  Sourced fp64, fp32, tdp;
+  std::optional<Sourced> fp64_tensor, fp16, fp16_tensor, bf16_tensor, int8_tensor;
+
+  // The fastest half-precision rate (tensor cores when present): the speed of the GPU's SimGrid host.
+  double half_precision_peak() const;
+};
+
+struct LinkModel {
+  std::string name, kind, file;
+  Sourced bandwidth;  // per direction, one link
+  Sourced latency;    // one hop
+};
+
+struct CpuModel {
+  std::string name, vendor, file;
+  Sourced cores, clock, peak_fp64, memory_bandwidth;
+};
+
+extern const std::vector<std::string> kLinkKinds;
+
+class Catalog {
+ public:
+  // Loads every YAML file of dir/gpus, dir/links and dir/cpus; problems go to `diag`.
+  static Catalog load(const std::string& dir, core::Diagnostics& diag);
+
+  const GpuModel* gpu(const std::string& name) const;
+  const LinkModel* link(const std::string& name) const;
+  const CpuModel* cpu(const std::string& name) const;
+  std::vector<std::string> gpu_names() const;
+  std::vector<std::string> link_names() const;
+  std::vector<std::string> cpu_names() const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  std::map<std::string, GpuModel> gpus_;
+  std::map<std::string, LinkModel> links_;
+  std::map<std::string, CpuModel> cpus_;
+};
+
+// Finds the models/ folder for an input file: $WHATIF_MODELS, else the nearest models/ folder in the file's
+// directory or one of its parents, else next to the executable's build or install location.
+std::string find_models_dir(const std::string& input_file);
+
+// Reads one link model's fields (shared by catalog files and platform-local link definitions).
+std::optional<LinkModel> read_link_fields(core::MapReader& r, bool require_sources);
+
+}  // namespace whatif::platform

@@ -1,0 +1,195 @@
+// Subcommand definitions and handlers: each parses its options and calls into the library.
+#include "cli/commands.hpp"
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "core/diagnostics.hpp"
+#include "core/units.hpp"
+#include "experiment/run.hpp"
+#include "platform/builder.hpp"
+#include "platform/describe.hpp"
+#include "sim/bench_engine.hpp"
+#include "sim/engine.hpp"
+
+namespace whatif::cli {
+
+namespace {
+
+core::Parameters parse_parameters(const std::vector<std::string>& sets) {
+  core::Parameters out;
+  for (const auto& s : sets) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw core::InputError(fmt::format("--set '{}': expected name=value", s));
+    out[s.substr(0, eq)] = s.substr(eq + 1);
+  }
+  return out;
+}
+
+long peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6)) * 1024;
+  return 0;
+}
+
+}  // namespace
+
+void Commands::add_to(CLI::App& app) {
+  app.require_subcommand(0, 1);
+
+  run_ = app.add_subcommand("run", "Run one experiment file and write its results folder");
+  run_->add_option("experiment", file_, "Experiment YAML file")->required();
+  run_->add_option("-o,--out", out_, "Results folder (default: results/<experiment name>)");
+  run_->add_option("--set", sets_, "Override a value of the experiment: path.to.key=value (repeatable)");
+  run_->add_option("--seed", seed_, "Random seed (recorded in run.yaml)");
+  run_->add_flag("--json", json_, "Print summary.json instead of the table");
+  run_->footer(
+      "Example:\n  whatif run workloads/collective-bench/allreduce-dgx-a100.yaml -o out/ar "
+      "--set workload.sizes.to=1GiB");
+
+  CLI::App* platform = app.add_subcommand("platform", "Check, show or draw a platform file");
+  platform->require_subcommand(1);
+  platform->footer("Example:\n  whatif platform show platforms/selene.yaml --set nodes=16");
+  auto add_platform_cmd = [&](const char* name, const char* help, const char* example) {
+    CLI::App* cmd = platform->add_subcommand(name, help);
+    cmd->add_option("platform", file_, "Platform YAML file")->required();
+    cmd->add_option("--set", sets_, "Set a platform parameter: name=value (repeatable)");
+    cmd->add_flag("--json", json_, "Print JSON");
+    cmd->footer(fmt::format("Example:\n  {}", example));
+    return cmd;
+  };
+  check_ = add_platform_cmd("check", "Validate a platform file (and build it into SimGrid)",
+                            "whatif platform check platforms/dgx-a100.yaml");
+  show_ = add_platform_cmd("show",
+                           "Print hosts, GPUs and the GPU-to-GPU bandwidth/latency matrix of each node type",
+                           "whatif platform show platforms/dgx1-v100.yaml");
+  show_->add_option("--max-hosts", max_hosts_, "Hosts to list (default 64)");
+  dot_ = add_platform_cmd(
+      "dot", "Write the platform as Graphviz DOT",
+      "whatif platform dot platforms/dgx1-v100.yaml -o dgx1.dot && dot -Tpng dgx1.dot -o dgx1.png");
+  dot_->add_option("-o,--out", out_, "Output file (default: stdout)");
+
+  CLI::App* bench = app.add_subcommand("bench", "Performance benchmarks of whatif itself");
+  bench->require_subcommand(1);
+  bench_engine_ = bench->add_subcommand(
+      "engine",
+      "Activities per second: raw SimGrid ping-pong against the same traffic through whatif's sim layer");
+  bench_engine_->add_option("--activities", activities_, "Messages per phase (default 200000)");
+  bench_engine_->add_flag("--json", json_, "Print JSON");
+  bench_engine_->footer("Example:\n  whatif bench engine --activities 500000");
+  bench_platform_ = bench->add_subcommand("platform", "Time and memory to load and build a platform");
+  bench_platform_->add_option("platform", file_, "Platform YAML file")->required();
+  bench_platform_->add_option("--set", sets_, "Set a platform parameter: name=value (repeatable)");
+  bench_platform_->add_flag("--json", json_, "Print JSON");
+  bench_platform_->footer("Example:\n  whatif bench platform platforms/selene.yaml --set nodes=512");
+}
+
+int Commands::execute() {
+  if (run_->parsed()) return run_experiment();
+  if (check_->parsed()) return platform("check");
+  if (show_->parsed()) return platform("show");
+  if (dot_->parsed()) return platform("dot");
+  if (bench_engine_->parsed()) return bench_engine();
+  if (bench_platform_->parsed()) return bench_platform();
+  return 2;
+}
+
+int Commands::run_experiment() {
+  experiment::RunOptions options{file_, out_, sets_, seed_, simgrid_args_};
+  experiment::RunReport report = experiment::run_experiment(options);
+  if (json_)
+    std::cout << report.summary.dump(2) << "\n";
+  else
+    std::cout << report.text << fmt::format("results: {}\n", report.out_dir);
+  return 0;
+}
+
+int Commands::platform(const std::string& action) {
+  platform::PlatformSpec spec = platform::load_platform(file_, parse_parameters(sets_));
+  if (action == "check") {
+    // Building proves SimGrid accepts it (zones, routes); the engine lives until the process ends.
+    sim::SimEngine engine(simgrid_args_);
+    platform::BuildSummary b = platform::build_platform(spec);
+    nlohmann::json j{{"platform", spec.name}, {"file", spec.file}, {"ok", true},       {"nodes", b.nodes},
+                     {"gpus", b.gpus},        {"hosts", b.hosts},  {"links", b.links}, {"routes", b.routes}};
+    if (json_)
+      std::cout << j.dump(2) << "\n";
+    else
+      std::cout << fmt::format("{}: ok: platform '{}', {} node(s), {} GPU(s), {} host(s), {} link(s)\n",
+                               spec.file, spec.name, b.nodes, b.gpus, b.hosts, b.links);
+    return 0;
+  }
+  if (action == "show") {
+    nlohmann::json d = platform::describe_platform(spec, max_hosts_);
+    std::cout << (json_ ? d.dump(2) + "\n" : platform::render_description(d));
+    return 0;
+  }
+  std::string dot = platform::platform_dot(spec);
+  if (out_) {
+    std::ofstream out(*out_);
+    out << dot;
+    if (!out) throw core::InputError(fmt::format("cannot write '{}'", *out_));
+    if (json_) std::cout << nlohmann::json{{"dot", *out_}}.dump(2) << "\n";
+  } else {
+    std::cout << (json_ ? nlohmann::json{{"dot", dot}}.dump(2) + "\n" : dot);
+  }
+  return 0;
+}
+
+int Commands::bench_engine() {
+  if (activities_ < 2) throw core::InputError("--activities must be at least 2");
+  sim::SimEngine engine(simgrid_args_);
+  sim::EngineBenchResult r = sim::bench_engine(activities_);
+  if (json_) {
+    std::cout << nlohmann::json{{"activities", r.activities},
+                                {"raw_activities_per_s", r.raw_per_second},
+                                {"sim_layer_activities_per_s", r.sim_per_second},
+                                {"ratio", r.ratio},
+                                {"target_ratio", 0.8}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << fmt::format(
+        "engine benchmark, {} activities per phase\n  raw SimGrid ping-pong : {:>12.0f} activities/s\n"
+        "  whatif sim layer      : {:>12.0f} activities/s\n  ratio                 : {:.3f} (target >= "
+        "0.8)\n",
+        r.activities, r.raw_per_second, r.sim_per_second, r.ratio);
+  }
+  return 0;
+}
+
+int Commands::bench_platform() {
+  auto t0 = std::chrono::steady_clock::now();
+  platform::PlatformSpec spec = platform::load_platform(file_, parse_parameters(sets_));
+  auto t1 = std::chrono::steady_clock::now();
+  sim::SimEngine engine(simgrid_args_);
+  platform::BuildSummary b = platform::build_platform(spec);
+  auto t2 = std::chrono::steady_clock::now();
+  double load_s = std::chrono::duration<double>(t1 - t0).count();
+  double build_s = std::chrono::duration<double>(t2 - t1).count();
+  long rss = peak_rss_bytes();
+  if (json_) {
+    std::cout << nlohmann::json{{"platform", spec.name}, {"nodes", b.nodes},     {"gpus", b.gpus},
+                                {"hosts", b.hosts},      {"links", b.links},     {"load_s", load_s},
+                                {"build_s", build_s},    {"peak_rss_bytes", rss}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << fmt::format(
+        "platform {}: {} nodes, {} GPUs, {} hosts, {} links\n  load+validate : {:.3f} s\n  SimGrid build : "
+        "{:.3f} s\n"
+        "  peak RSS      : {}\n",
+        spec.name, b.nodes, b.gpus, b.hosts, b.links, load_s, build_s,
+        core::format_quantity(static_cast<double>(rss), core::Dimension::size));
+  }
+  return 0;
+}
+
+}  // namespace whatif::cli

@@ -1,0 +1,40 @@
+// The subcommands of whatif and the options each one takes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace whatif::cli {
+
+class Commands {
+ public:
+  explicit Commands(std::vector<std::string> simgrid_args) : simgrid_args_(std::move(simgrid_args)) {}
+  void add_to(CLI::App& app);
+  // Runs the subcommand the user chose; returns the exit code.
+  int execute();
+
+ private:
+  int run_experiment();
+  int platform(const std::string& action);
+  int bench_engine();
+  int bench_platform();
+
+  std::vector<std::string> simgrid_args_;
+  CLI::App *run_ = nullptr, *check_ = nullptr, *show_ = nullptr, *dot_ = nullptr, *bench_engine_ = nullptr,
+           *bench_platform_ = nullptr;
+  std::string file_;
+  std::optional<std::string> out_;
+  std::vector<std::string> sets_;
+  std::optional<std::uint64_t> seed_;
+  bool json_ = false;
+  long activities_ = 200000;
+  long max_hosts_ = 64;
+};
+
+}  // namespace whatif::cli

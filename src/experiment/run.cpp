@@ -1,0 +1,87 @@
+// The experiment pipeline: load, validate (all errors at once), build the platform, run the workload, report.
+#include "experiment/run.hpp"
+
+#include <fmt/format.h>
+#include <sstream>
+
+#include "experiment/collective_bench.hpp"
+#include "experiment/experiment.hpp"
+#include "platform/builder.hpp"
+#include "report/folder.hpp"
+#include "sim/engine.hpp"
+
+namespace whatif::experiment {
+
+const std::vector<std::string>& workload_kinds() {
+  static const std::vector<std::string> kinds{"collective-bench"};
+  return kinds;
+}
+
+namespace {
+
+std::string yaml_text(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace
+
+RunReport run_experiment(const RunOptions& options) {
+  Experiment e = load_experiment(options.file, options.sets, options.seed);
+  platform::PlatformSpec platform = platform::load_platform(e.platform_file, e.platform_parameters);
+
+  core::Diagnostics diag;
+  core::Scope scope{e.file, "workload", e.kind, &diag, nullptr};
+  CollectiveBenchSpec bench;
+  if (e.kind == "collective-bench") {
+    bench = parse_collective_bench(e.workload, scope, platform);
+  } else {
+    diag.error(core::location_of(e.file, e.workload["kind"]), "workload", "", "kind",
+               fmt::format("unknown workload kind '{}'{} (known: {})", e.kind,
+                           core::did_you_mean(e.kind, workload_kinds()), fmt::join(workload_kinds(), ", ")));
+  }
+  diag.throw_if_errors();
+
+  sim::SimEngine engine(options.simgrid_args);
+  platform::build_platform(platform);
+  WorkloadOutput output = run_collective_bench(bench, engine);
+
+  RunReport report;
+  report.out_dir = options.out_dir.value_or("results/" + e.name);
+  report::ResultsFolder folder(report.out_dir);
+  nlohmann::json summary{{"experiment", e.name},
+                         {"file", e.file},
+                         {"kind", e.kind},
+                         {"platform", {{"name", platform.name}, {"file", platform.file}}},
+                         {"seed", e.seed},
+                         {"simulated_time_s", engine.now()},
+                         {"versions", {{"whatif", WHATIF_VERSION}, {"simgrid", sim::simgrid_version()}}},
+                         {"metrics", output.metrics}};
+  for (const auto& [k, v] : platform.parameters)
+    summary["platform"]["parameters"][k] = v;
+  folder.write_json("summary.json", summary);
+  for (size_t i = 0; i < output.tables.size(); ++i)
+    folder.write_csv(output.table_files[i], output.tables[i]);
+  folder.write_text("timeline.json", output.timeline.to_chrome_json());
+
+  YAML::Node run = YAML::Clone(e.root);
+  YAML::Node resolved;
+  resolved["seed"] = e.seed;
+  resolved["platform_file"] = platform.file;
+  for (const auto& [k, v] : platform.parameters)
+    resolved["platform_parameters"][k] = v;
+  resolved["whatif_version"] = WHATIF_VERSION;
+  resolved["simgrid_version"] = sim::simgrid_version();
+  run["resolved"] = resolved;
+  folder.write_text("run.yaml", yaml_text(run));
+
+  report.summary = summary;
+  std::ostringstream text;
+  text << fmt::format("experiment {} on platform {} (seed {})\n", e.name, platform.name, e.seed);
+  if (!output.tables.empty()) text << output.tables.front().render();
+  report.text = text.str();
+  return report;
+}
+
+}  // namespace whatif::experiment

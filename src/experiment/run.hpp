@@ -1,0 +1,32 @@
+// Running one experiment end to end: load, validate, build, simulate, write the results folder.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace whatif::experiment {
+
+struct RunOptions {
+  std::string file;
+  std::optional<std::string> out_dir;  // default: results/<experiment name>
+  std::vector<std::string> sets;
+  std::optional<std::uint64_t> seed;
+  std::vector<std::string> simgrid_args;
+};
+
+struct RunReport {
+  std::string out_dir;
+  nlohmann::json summary;  // what summary.json holds
+  std::string text;        // the human table for stdout
+};
+
+// Throws core::InputError for bad input and sim::SimulationError when the simulation fails.
+RunReport run_experiment(const RunOptions& options);
+
+// Every workload kind, for messages and docs.
+const std::vector<std::string>& workload_kinds();
+
+}  // namespace whatif::experiment

@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Golden tests: runs whatif commands and compares their normalised output with the files in expected/.
+
+usage: run_golden.py WHATIF SOURCE_ROOT [--update]
+Normalisation replaces the results folder by <out>. With --update the expected files are rewritten.
+"""
+import difflib
+import os
+import subprocess
+import sys
+import tempfile
+
+whatif, root = os.path.abspath(sys.argv[1]), sys.argv[2]
+update = "--update" in sys.argv
+expected_dir = os.path.join(root, "tests", "golden", "expected")
+
+# (case name, arguments, result files to compare besides stdout)
+CASES = [
+    ("platform-show-mini-mesh", ["platform", "show", "tests/data/unit/mini-mesh.yaml"], []),
+    ("platform-check-mini-mesh", ["platform", "check", "--json", "tests/data/unit/mini-mesh.yaml"], []),
+    ("platform-dot-mini-mesh", ["platform", "dot", "tests/data/unit/mini-mesh.yaml"], []),
+    ("run-allreduce-mini-mesh",
+     ["run", "tests/golden/allreduce-mini-mesh.yaml", "-o", "{out}"],
+     ["summary.json", "collective.csv", "run.yaml", "timeline.json"]),
+    ("run-broadcast-mini-mesh-json",
+     ["run", "tests/golden/allreduce-mini-mesh.yaml", "-o", "{out}", "--json", "--seed", "7",
+      "--set", "workload.operation=broadcast", "--set", "workload.algorithm=pipelined", "--set", "workload.root=3"],
+     []),
+]
+
+failures = 0
+for name, args, files in CASES:
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [whatif] + [a.replace("{out}", out) for a in args]
+        p = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=300)
+        outputs = {"stdout": p.stdout}
+        for f in files:
+            path = os.path.join(out, f)
+            outputs[f] = open(path).read() if os.path.exists(path) else "<missing>\n"
+        if p.returncode != 0:
+            print(f"FAIL {name}: exit code {p.returncode}\n{p.stderr}")
+            failures += 1
+            continue
+        for key, text in outputs.items():
+            text = text.replace(out, "<out>")
+            golden = os.path.join(expected_dir, f"{name}.{key}")
+            if update:
+                os.makedirs(expected_dir, exist_ok=True)
+                open(golden, "w").write(text)
+                continue
+            want = open(golden).read() if os.path.exists(golden) else "<no golden file>\n"
+            if want != text:
+                failures += 1
+                diff = "".join(difflib.unified_diff(want.splitlines(True), text.splitlines(True), golden, "actual"))
+                print(f"FAIL {name} ({key}):\n{diff[:6000]}")
+            else:
+                print(f"ok   {name} ({key})")
+print(f"{len(CASES) - failures} passed, {failures} failed" if not update else "golden files updated")
+sys.exit(1 if failures else 0)

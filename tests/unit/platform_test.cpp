@@ -1,0 +1,101 @@
+// Unit tests of platform loading, catalogs, intra-node routing and network sizing (no SimGrid engine).
+#include <gtest/gtest.h>
+
+#include "platform/catalog.hpp"
+#include "platform/node_graph.hpp"
+#include "platform/spec.hpp"
+#include "platform/topology.hpp"
+
+using namespace whatif::platform;
+using whatif::core::InputError;
+
+namespace {
+const std::string kMesh = "tests/data/unit/mini-mesh.yaml";
+
+std::string route_names(const NodeGraph& g, int from, int to) {
+  std::string out;
+  for (const auto& h : g.routes[from][to])
+    out += (out.empty() ? "" : " ") + g.edges[h.edge].name;
+  return out;
+}
+}  // namespace
+
+TEST(Catalog, ShippedModelsLoadWithSources) {
+  whatif::core::Diagnostics diag;
+  Catalog c = Catalog::load("models", diag);
+  for (const auto& d : diag.items())
+    ADD_FAILURE() << d.format();
+  for (const char* gpu : {"P100-SXM2-16GB", "V100-SXM2-16GB", "V100-SXM2-32GB", "TITAN-V", "A100-SXM4-40GB",
+                          "A100-SXM4-80GB", "H100-SXM5-80GB", "H200-SXM-141GB"}) {
+    const GpuModel* g = c.gpu(gpu);
+    ASSERT_NE(g, nullptr) << gpu;
+    EXPECT_FALSE(g->sm_count.source.empty());
+    EXPECT_GT(g->half_precision_peak(), g->fp32.value * 0.99) << gpu;
+  }
+  EXPECT_EQ(c.gpu("A100-SXM4-80GB")->sm_count.value, 108);
+  EXPECT_DOUBLE_EQ(c.link("NVLink3")->bandwidth.value, 25e9);
+  EXPECT_DOUBLE_EQ(c.link("HDR-InfiniBand")->bandwidth.value, 25e9);
+  for (const char* link : {"NVLink1", "NVLink2", "NVLink4", "PCIe3-x16", "PCIe4-x16", "PCIe5-x16",
+                           "NDR-InfiniBand", "EDR-InfiniBand", "Cray-Aries", "100GbE"})
+    EXPECT_NE(c.link(link), nullptr) << link;
+  EXPECT_FALSE(c.cpu_names().empty());
+}
+
+TEST(Platform, LoadsParametersAndOverrides) {
+  PlatformSpec spec = load_platform(kMesh);
+  EXPECT_EQ(spec.total_nodes(), 2);
+  EXPECT_EQ(spec.total_gpus(), 8);
+  PlatformSpec big = load_platform(kMesh, {{"nodes", "5"}});
+  EXPECT_EQ(big.total_nodes(), 5);
+  auto nodes = node_instances(big);
+  ASSERT_EQ(nodes.size(), 5u);
+  EXPECT_EQ(nodes[4].name, "m4");
+  EXPECT_EQ(gpu_host_name(nodes[4].name, 3), "m4.gpu3");
+  EXPECT_THROW(load_platform(kMesh, {{"nodez", "5"}}), InputError);
+  EXPECT_THROW(load_platform(kMesh, {{"nodes", "0"}}), InputError);
+}
+
+TEST(Platform, RoutesPreferNvlinkAndNeverCrossDevices) {
+  PlatformSpec spec = load_platform(kMesh);
+  NodeGraph g = build_node_graph(spec.node_types[0], spec, true);
+  int g0 = g.endpoint_of(VertexKind::gpu, 0), g1 = g.endpoint_of(VertexKind::gpu, 1);
+  int g2 = g.endpoint_of(VertexKind::gpu, 2), g3 = g.endpoint_of(VertexKind::gpu, 3);
+  int gw = g.endpoint_of(VertexKind::gateway, -1);
+  // Double NVLink: 2 x 10 GB/s, one hop of 1 us.
+  EXPECT_EQ(route_names(g, g0, g1), "nvlink.gpu0-gpu1");
+  EXPECT_DOUBLE_EQ(g.route_bandwidth(g0, g1), 20e9);
+  EXPECT_DOUBLE_EQ(g.route_latency(g0, g1), 1e-6);
+  // gpu0 -> gpu2 has no NVLink and may not hop through gpu1: PCIe up to rc0, socket link, down to gpu2.
+  EXPECT_EQ(route_names(g, g0, g2), "pcie.gpu0 pcie.sw0 pcie.rc0 smp.cpu0-cpu1 pcie.rc1 pcie.sw1 pcie.gpu2");
+  EXPECT_DOUBLE_EQ(g.route_bandwidth(g0, g2), 4e9);
+  EXPECT_DOUBLE_EQ(g.route_latency(g0, g2), 6 * 2e-6 + 3e-6);
+  // Network traffic leaves by the affine NIC, both ways.
+  EXPECT_EQ(route_names(g, g3, gw), "pcie.gpu3 nic.hca1");
+  EXPECT_EQ(route_names(g, gw, g3), "nic.hca1 pcie.gpu3");
+  EXPECT_EQ(route_names(g, g1, gw), "pcie.gpu1 nic.hca0");
+  // Every ordered pair of endpoints has a route.
+  for (size_t i = 0; i < g.endpoints.size(); ++i)
+    for (size_t j = 0; j < g.endpoints.size(); ++j)
+      if (i != j) {
+        EXPECT_FALSE(g.routes[i][j].empty()) << i << "->" << j;
+      }
+}
+
+TEST(Topology, FatTreeFromRadix) {
+  NetworkSpec net;
+  net.topology = Topology::fat_tree;
+  net.switch_radix = 40;
+  FatTreeShape one = fat_tree_shape(net, 30);
+  EXPECT_EQ(one.levels, 1);
+  EXPECT_EQ(one.leaves(), 30);
+  FatTreeShape two = fat_tree_shape(net, 512);  // 26 leaf switches of 20 nodes, 20 spines
+  EXPECT_EQ(two.levels, 2);
+  EXPECT_EQ(two.down, (std::vector<unsigned>{20, 26}));
+  EXPECT_EQ(two.up, (std::vector<unsigned>{1, 20}));
+  EXPECT_GE(two.leaves(), 512);
+  FatTreeShape three = fat_tree_shape(net, 10000);
+  EXPECT_EQ(three.levels, 3);
+  EXPECT_GE(three.leaves(), 10000);
+  net.topology = Topology::star;
+  EXPECT_EQ(fat_tree_shape(net, 7).down, (std::vector<unsigned>{7}));
+}

@@ -36,8 +36,16 @@ class PlatformBuilder {
     for (const auto& n : nodes)
       by_site[n.site].push_back(&n);
 
-    if (!multi_site) {
+    bool any_network = false;
+    for (const auto& site : spec_.sites)
+      any_network |= site.network.topology != Topology::none;
+    if (!multi_site && !any_network) {
       build_site(0, by_site[0], nullptr);
+    } else if (!multi_site) {
+      // The root must exist before the node zones: see build_site.
+      sg::NetZone* world = sg::create_full_zone("world");
+      build_site(0, by_site[0], world);
+      world->seal();
     } else {
       sg::NetZone* world = sg::create_full_zone("world");
       std::vector<std::pair<sg::NetZone*, NetPoint*>> sites;
@@ -58,17 +66,26 @@ class PlatformBuilder {
     const NetworkSpec& net = site.network;
     if (net.topology == Topology::none) {
       // One node and no network: the node zone is the site.
-      auto [zone, gw] = build_node(*nodes.front(), parent);
+      auto [zone, gw] = build_node(*nodes.front(), parent, {});
+      zone->seal();
       return {zone, gw};
     }
-    bool with_border = parent != nullptr;
+    bool with_border = spec_.sites.size() > 1;
     long leaves = static_cast<long>(nodes.size()) + (with_border ? 1 : 0);
     NetPoint* border = nullptr;
-    std::string site_name = parent ? site.name : spec_.name;
+    std::string site_name = with_border ? site.name : spec_.name;
+    // SimGrid 3.32 checks every new link's name against every zone reachable from the root, so creating
+    // each node's links inside its own zone would cost O(nodes^2). They are all created first, in the root
+    // zone, while it has no children; routes may use links of any zone.
+    node_links_.clear();
+    node_links_.reserve(nodes.size());
+    for (const NodeInstance* n : nodes)
+      node_links_.push_back(create_node_links(*n, parent));
     auto netpoint_cb = [&](sg::NetZone* zone, const std::vector<unsigned long>&,
                            unsigned long id) -> std::pair<NetPoint*, NetPoint*> {
       if (id < nodes.size()) {
-        auto [node_zone, gw] = build_node(*nodes[id], zone);
+        auto [node_zone, gw] = build_node(*nodes[id], zone, node_links_[id]);
+        node_zone->seal();
         return {node_zone->get_netpoint(), gw};
       }
       NetPoint* r = zone->create_router(fmt::format("{}.leaf{}", site_name, id));
@@ -100,7 +117,23 @@ class PlatformBuilder {
     return {zone, border};
   }
 
-  std::pair<sg::NetZone*, NetPoint*> build_node(const NodeInstance& node, sg::NetZone* parent) {
+  std::vector<sg::Link*> create_node_links(const NodeInstance& node, sg::NetZone* zone) {
+    const NodeGraph& g = graphs_.at(node.type->name);
+    std::vector<sg::Link*> links;
+    links.reserve(g.edges.size());
+    for (const auto& e : g.edges) {
+      sg::Link* l = zone->create_split_duplex_link(node.name + "." + e.name, e.bandwidth);
+      l->set_latency(e.latency);
+      l->seal();
+      links.push_back(l);
+    }
+    summary_.links += static_cast<long>(links.size());
+    return links;
+  }
+
+  // Builds a node's zone (the caller seals it), creating its links in it unless they are given.
+  std::pair<sg::NetZone*, NetPoint*> build_node(const NodeInstance& node, sg::NetZone* parent,
+                                                std::vector<sg::Link*> links) {
     const NodeTypeSpec& t = *node.type;
     const NodeGraph& g = graphs_.at(t.name);
     sg::NetZone* zone = sg::create_full_zone(node.name);
@@ -135,15 +168,7 @@ class PlatformBuilder {
       points[v] = host->get_netpoint();
       ++summary_.hosts;
     }
-    std::vector<sg::Link*> links;
-    links.reserve(g.edges.size());
-    for (const auto& e : g.edges) {
-      sg::Link* l = zone->create_split_duplex_link(node.name + "." + e.name, e.bandwidth);
-      l->set_latency(e.latency);
-      l->seal();
-      links.push_back(l);
-    }
-    summary_.links += static_cast<long>(links.size());
+    if (links.empty()) links = create_node_links(node, zone);
     std::vector<sg::LinkInRoute> route;
     for (size_t i = 0; i < g.endpoints.size(); ++i)
       for (size_t j = 0; j < g.endpoints.size(); ++j) {
@@ -155,7 +180,6 @@ class PlatformBuilder {
         zone->add_route(points[g.endpoints[i]], points[g.endpoints[j]], nullptr, nullptr, route, false);
         ++summary_.routes;
       }
-    zone->seal();
     return {zone, g.gateway >= 0 ? points[g.gateway] : nullptr};
   }
 
@@ -212,6 +236,7 @@ class PlatformBuilder {
 
   const PlatformSpec& spec_;
   std::map<std::string, NodeGraph> graphs_;
+  std::vector<std::vector<sg::Link*>> node_links_;
   BuildSummary summary_;
 };
 

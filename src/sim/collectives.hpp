@@ -1,5 +1,4 @@
-// Collective operations (allreduce, allgather, ...) played SPMD-style over a Communicator, with their
-// algorithms.
+// Collective operations (allreduce, allgather, ...) and their algorithms, run SPMD-style on a Communicator.
 #pragma once
 
 #include <cstdint>

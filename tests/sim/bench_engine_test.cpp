@@ -1,5 +1,4 @@
-// Engine benchmark test: both phases run on one engine and report rates (no speed target: that is for
-// benches).
+// Engine benchmark test: both phases run on one engine and report rates (speed targets belong to benches).
 #include <gtest/gtest.h>
 
 #include "sim/bench_engine.hpp"

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 #include <map>
+#include <simgrid/kernel/routing/NetZoneImpl.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Host.hpp>
 #include <simgrid/s4u/Link.hpp>
@@ -25,33 +26,24 @@ class PlatformBuilder {
 
   BuildSummary build() {
     auto nodes = node_instances(spec_);
-    bool multi_site = spec_.sites.size() > 1;
-    for (const auto& t : spec_.node_types) {
-      bool has_network = false;
-      for (const auto& s : spec_.sites)
-        has_network |= s.network.topology != Topology::none;
-      graphs_.emplace(t.name, build_node_graph(t, spec_, has_network));
-    }
+    bool any_network = false;
+    for (const auto& site : spec_.sites)
+      any_network |= site.network.topology != Topology::none;
+    for (const auto& t : spec_.node_types)
+      graphs_.emplace(t.name, build_node_graph(t, spec_, any_network));
     std::vector<std::vector<const NodeInstance*>> by_site(spec_.sites.size());
     for (const auto& n : nodes)
       by_site[n.site].push_back(&n);
 
-    bool any_network = false;
-    for (const auto& site : spec_.sites)
-      any_network |= site.network.topology != Topology::none;
-    if (!multi_site && !any_network) {
-      build_site(0, by_site[0], nullptr);
-    } else if (!multi_site) {
-      // The root must exist before the node zones: see build_site.
-      sg::NetZone* world = sg::create_full_zone("world");
-      build_site(0, by_site[0], world);
-      world->seal();
+    if (!any_network) {
+      // One node and no network: the node zone is the root.
+      build_node(*by_site[0].front(), nullptr).first->seal();
     } else {
       sg::NetZone* world = sg::create_full_zone("world");
       std::vector<std::pair<sg::NetZone*, NetPoint*>> sites;
       for (size_t s = 0; s < spec_.sites.size(); ++s)
         sites.push_back(build_site(s, by_site[s], world));
-      add_wan_routes(world, sites);
+      if (sites.size() > 1) add_wan_routes(world, sites);
       world->seal();
     }
     summary_.nodes = static_cast<long>(nodes.size());
@@ -59,38 +51,47 @@ class PlatformBuilder {
   }
 
  private:
-  // Builds one site; returns its zone and border router (nullptr for a lone site).
+  // Builds one site under `world`; returns its zone and its border router (for WAN routes).
+  //
+  // SimGrid 3.32 checks each new host and link name against every zone reachable from the root, and sealing a
+  // zone scans every host reachable from the root: building nodes inside an attached cluster costs O(nodes^2)
+  // (25 s for 4 608 nodes). So a site is built in a staging zone that is not attached yet (it gets the root's
+  // models by hand), each node zone is sealed while the root does not see it, and the staging zone is
+  // attached last, unsealed, so that sealing the world seals only what is left.
   std::pair<sg::NetZone*, NetPoint*> build_site(size_t s, const std::vector<const NodeInstance*>& nodes,
-                                                sg::NetZone* parent) {
+                                                sg::NetZone* world) {
     const SiteSpec& site = spec_.sites[s];
     const NetworkSpec& net = site.network;
-    if (net.topology == Topology::none) {
-      // One node and no network: the node zone is the site.
-      auto [zone, gw] = build_node(*nodes.front(), parent, {});
-      zone->seal();
-      return {zone, gw};
-    }
-    bool with_border = spec_.sites.size() > 1;
-    long leaves = static_cast<long>(nodes.size()) + (with_border ? 1 : 0);
+    bool multi_site = spec_.sites.size() > 1;
+    std::string site_name = multi_site ? site.name : spec_.name;
+    sg::NetZone* staging = sg::create_full_zone(site_name + ".site");
+    auto* impl = staging->get_impl();
+    const auto* root = world->get_impl();
+    impl->set_network_model(root->get_network_model());
+    impl->set_cpu_pm_model(root->get_cpu_pm_model());
+    impl->set_cpu_vm_model(root->get_cpu_vm_model());
+    impl->set_disk_model(root->get_disk_model());
+    impl->set_host_model(root->get_host_model());
+
+    long leaves = static_cast<long>(nodes.size()) + (multi_site ? 1 : 0);
     NetPoint* border = nullptr;
-    std::string site_name = with_border ? site.name : spec_.name;
-    // SimGrid 3.32 checks every new link's name against every zone reachable from the root, so creating
-    // each node's links inside its own zone would cost O(nodes^2). They are all created first, in the root
-    // zone, while it has no children; routes may use links of any zone.
-    node_links_.clear();
-    node_links_.reserve(nodes.size());
-    for (const NodeInstance* n : nodes)
-      node_links_.push_back(create_node_links(*n, parent));
     auto netpoint_cb = [&](sg::NetZone* zone, const std::vector<unsigned long>&,
                            unsigned long id) -> std::pair<NetPoint*, NetPoint*> {
       if (id < nodes.size()) {
-        auto [node_zone, gw] = build_node(*nodes[id], zone, node_links_[id]);
+        auto [node_zone, gw] = build_node(*nodes[id], zone);
         node_zone->seal();
         return {node_zone->get_netpoint(), gw};
       }
-      NetPoint* r = zone->create_router(fmt::format("{}.leaf{}", site_name, id));
-      if (with_border && id == nodes.size()) border = r;
-      return {r, nullptr};
+      if (multi_site && id == nodes.size()) {
+        // Cluster zones route only between leaves that have a gateway: the border router gets a zone of its
+        // own.
+        sg::NetZone* border_zone = sg::create_full_zone(site_name + ".border");
+        border_zone->set_parent(zone);
+        border = border_zone->create_router(site_name + ".gw");
+        border_zone->seal();
+        return {border_zone->get_netpoint(), border};
+      }
+      return {zone->create_router(fmt::format("{}.leaf{}", site_name, id)), nullptr};
     };
     sg::ClusterCallbacks callbacks(netpoint_cb);
     const LinkModel& link = spec_.link(net.link);
@@ -103,18 +104,19 @@ class PlatformBuilder {
           {static_cast<unsigned>(net.chassis.first), static_cast<unsigned>(net.chassis.second)},
           {static_cast<unsigned>(net.routers.first), static_cast<unsigned>(net.routers.second)},
           static_cast<unsigned>(net.nodes_per_router));
-      zone = sg::create_dragonfly_zone(site_name, parent, params, callbacks, bw, lat, policy);
+      zone = sg::create_dragonfly_zone(site_name, staging, params, callbacks, bw, lat, policy);
     } else if (net.topology == Topology::torus) {
       std::vector<unsigned long> dims(net.dimensions.begin(), net.dimensions.end());
-      zone = sg::create_torus_zone(site_name, parent, dims, callbacks, bw, lat, policy);
+      zone = sg::create_torus_zone(site_name, staging, dims, callbacks, bw, lat, policy);
     } else {
       FatTreeShape shape = fat_tree_shape(net, leaves);
       sg::FatTreeParams params(shape.levels, shape.down, shape.up, shape.parallel);
-      zone = sg::create_fatTree_zone(site_name, parent, params, callbacks, bw, lat, policy);
+      zone = sg::create_fatTree_zone(site_name, staging, params, callbacks, bw, lat, policy);
     }
     zone->seal();
+    staging->set_parent(world);
     summary_.links += leaves;  // at least one link per leaf; switch links are internal to the cluster zone
-    return {zone, border};
+    return {staging, border};
   }
 
   std::vector<sg::Link*> create_node_links(const NodeInstance& node, sg::NetZone* zone) {
@@ -131,9 +133,8 @@ class PlatformBuilder {
     return links;
   }
 
-  // Builds a node's zone (the caller seals it), creating its links in it unless they are given.
-  std::pair<sg::NetZone*, NetPoint*> build_node(const NodeInstance& node, sg::NetZone* parent,
-                                                std::vector<sg::Link*> links) {
+  // Builds a node's zone, hosts, links and routes (the caller seals it).
+  std::pair<sg::NetZone*, NetPoint*> build_node(const NodeInstance& node, sg::NetZone* parent) {
     const NodeTypeSpec& t = *node.type;
     const NodeGraph& g = graphs_.at(t.name);
     sg::NetZone* zone = sg::create_full_zone(node.name);
@@ -168,7 +169,7 @@ class PlatformBuilder {
       points[v] = host->get_netpoint();
       ++summary_.hosts;
     }
-    if (links.empty()) links = create_node_links(node, zone);
+    std::vector<sg::Link*> links = create_node_links(node, zone);
     std::vector<sg::LinkInRoute> route;
     for (size_t i = 0; i < g.endpoints.size(); ++i)
       for (size_t j = 0; j < g.endpoints.size(); ++j) {
@@ -236,7 +237,6 @@ class PlatformBuilder {
 
   const PlatformSpec& spec_;
   std::map<std::string, NodeGraph> graphs_;
-  std::vector<std::vector<sg::Link*>> node_links_;
   BuildSummary summary_;
 };
 

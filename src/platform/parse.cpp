@@ -253,6 +253,11 @@ void read_network(const YAML::Node& n, const Scope& scope, NetworkSpec& net) {
         *pair = {vals[0], vals[1]};
       }
       net.nodes_per_router = static_cast<int>(d.integer("nodes", 1, 1024, true).value_or(0));
+      // SimGrid 3.32 hangs each group's global links on the routers of its first chassis, one router per
+      // other group: more groups than routers per chassis would index routers that do not exist.
+      if (net.groups.first > net.routers.first && net.routers.first > 0)
+        d.error("groups", fmt::format("{} groups need at least as many routers per chassis (has {})",
+                                      net.groups.first, net.routers.first));
       d.finish();
     }
   } else {

@@ -11,7 +11,33 @@ import sys
 import tempfile
 
 whatif, folder = os.path.abspath(sys.argv[1]), sys.argv[2]
+# Command-line misuse: (arguments, expected message); each must exit 2 as well.
+PLATFORM = "../data/unit/mini-mesh.yaml"
+CLI_CASES = [
+    (["platform", "check", PLATFORM, "--cfg=network/model:FOO"],
+     "error: '--cfg=network/model:FOO': unknown network/model 'FOO' (one of: LV08, Constant, SMPI, IB, CM02, ns-3)"),
+    (["platform", "check", PLATFORM, "--cfg=nonsense"], "error: '--cfg=nonsense': expected --cfg=NAME:VALUE"),
+    (["platform", "check", PLATFORM, "--cfg=no/such:1"], "error: '--cfg=no/such:1': SimGrid has no configuration option 'no/such'"),
+    (["platform", "check", PLATFORM, "--cfg=network/TCP-gamma:abc"],
+     "error: '--cfg=network/TCP-gamma:abc': invalid value for 'network/TCP-gamma': invalid double"),
+    (["platform", "check", PLATFORM, "--log=root.thres:loud"], "error: '--log=root.thres:loud': unknown priority 'loud'"),
+    (["platform", "check", PLATFORM, "--log=bogus"], "error: '--log=bogus': expected --log=CATEGORY.thres:PRIORITY"),
+    (["platform", "show", PLATFORM, "--set", "nodes"], "error: --set 'nodes': expected name=value"),
+    (["run", "exp-unknown-kind.yaml", "--set", "workload"], "error: --set 'workload': expected path.to.key=value"),
+    (["run", "exp-unknown-kind.yaml", "--seed", "many"], "Could not convert: --seed = many"),
+    (["frobnicate"], "The following argument was not expected: frobnicate"),
+    (["platform", "check"], "platform is required"),
+    (["bench", "engine", "--activities", "1"], "error: --activities must be at least 2"),
+]
+
 failures = 0
+for args, expected in CLI_CASES:
+    p = subprocess.run([whatif] + args, cwd=folder, capture_output=True, text=True, errors="replace", timeout=120)
+    if p.returncode != 2 or expected not in p.stderr:
+        failures += 1
+        print(f"FAIL whatif {' '.join(args)}: exit code {p.returncode}, stderr:\n  {p.stderr.strip()}")
+    else:
+        print(f"ok   whatif {' '.join(args)}")
 cases = sorted(f for f in os.listdir(folder) if f.endswith(".yaml"))
 with tempfile.TemporaryDirectory() as out:
     for case in cases:
@@ -35,5 +61,5 @@ with tempfile.TemporaryDirectory() as out:
             print(f"FAIL {case}:\n  " + "\n  ".join(problems) + "\n  stderr was:\n    " + "\n    ".join(lines))
         else:
             print(f"ok   {case}")
-print(f"{len(cases) - failures} passed, {failures} failed")
+print(f"{len(cases) + len(CLI_CASES) - failures} passed, {failures} failed")
 sys.exit(1 if failures else 0)

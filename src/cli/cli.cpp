@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "core/diagnostics.hpp"
+#include "report/json.hpp"
 #include "sim/engine.hpp"
 
 namespace whatif::cli {
@@ -21,11 +22,8 @@ constexpr int kBadInput = 2;
 void print_version(bool json) {
   std::string compiler = WHATIF_COMPILER;
   if (json) {
-    std::cout << nlohmann::json{{"whatif", WHATIF_VERSION},
-                                {"simgrid", sim::simgrid_version()},
-                                {"compiler", compiler}}
-                     .dump(2)
-              << "\n";
+    std::cout << report::json_text(nlohmann::json{
+        {"whatif", WHATIF_VERSION}, {"simgrid", sim::simgrid_version()}, {"compiler", compiler}});
     return;
   }
   std::cout << fmt::format("whatif {}\nSimGrid {}\ncompiler {}\n", WHATIF_VERSION, sim::simgrid_version(),

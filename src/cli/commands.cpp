@@ -13,6 +13,7 @@
 #include "experiment/run.hpp"
 #include "platform/builder.hpp"
 #include "platform/describe.hpp"
+#include "report/json.hpp"
 #include "sim/bench_engine.hpp"
 #include "sim/engine.hpp"
 
@@ -105,7 +106,7 @@ int Commands::run_experiment() {
   experiment::RunOptions options{file_, out_, sets_, seed_, simgrid_args_};
   experiment::RunReport report = experiment::run_experiment(options);
   if (json_)
-    std::cout << report.summary.dump(2) << "\n";
+    std::cout << report::json_text(report.summary);
   else
     std::cout << report.text << fmt::format("results: {}\n", report.out_dir);
   return 0;
@@ -120,7 +121,7 @@ int Commands::platform(const std::string& action) {
     nlohmann::json j{{"platform", spec.name}, {"file", spec.file}, {"ok", true},       {"nodes", b.nodes},
                      {"gpus", b.gpus},        {"hosts", b.hosts},  {"links", b.links}, {"routes", b.routes}};
     if (json_)
-      std::cout << j.dump(2) << "\n";
+      std::cout << report::json_text(j);
     else
       std::cout << fmt::format("{}: ok: platform '{}', {} node(s), {} GPU(s), {} host(s), {} link(s)\n",
                                spec.file, spec.name, b.nodes, b.gpus, b.hosts, b.links);
@@ -128,7 +129,7 @@ int Commands::platform(const std::string& action) {
   }
   if (action == "show") {
     nlohmann::json d = platform::describe_platform(spec, max_hosts_);
-    std::cout << (json_ ? d.dump(2) + "\n" : platform::render_description(d));
+    std::cout << (json_ ? report::json_text(d) : platform::render_description(d));
     return 0;
   }
   std::string dot = platform::platform_dot(spec);
@@ -136,9 +137,9 @@ int Commands::platform(const std::string& action) {
     std::ofstream out(*out_);
     out << dot;
     if (!out) throw core::InputError(fmt::format("cannot write '{}'", *out_));
-    if (json_) std::cout << nlohmann::json{{"dot", *out_}}.dump(2) << "\n";
+    if (json_) std::cout << report::json_text({{"dot", *out_}});
   } else {
-    std::cout << (json_ ? nlohmann::json{{"dot", dot}}.dump(2) + "\n" : dot);
+    std::cout << (json_ ? report::json_text({{"dot", dot}}) : dot);
   }
   return 0;
 }
@@ -148,13 +149,11 @@ int Commands::bench_engine() {
   sim::SimEngine engine(simgrid_args_);
   sim::EngineBenchResult r = sim::bench_engine(activities_);
   if (json_) {
-    std::cout << nlohmann::json{{"activities", r.activities},
-                                {"raw_activities_per_s", r.raw_per_second},
-                                {"sim_layer_activities_per_s", r.sim_per_second},
-                                {"ratio", r.ratio},
-                                {"target_ratio", 0.8}}
-                     .dump(2)
-              << "\n";
+    std::cout << report::json_text(nlohmann::json{{"activities", r.activities},
+                                                  {"raw_activities_per_s", r.raw_per_second},
+                                                  {"sim_layer_activities_per_s", r.sim_per_second},
+                                                  {"ratio", r.ratio},
+                                                  {"target_ratio", 0.8}});
   } else {
     std::cout << fmt::format(
         "engine benchmark, {} activities per phase\n  raw SimGrid ping-pong : {:>12.0f} activities/s\n"
@@ -176,11 +175,14 @@ int Commands::bench_platform() {
   double build_s = std::chrono::duration<double>(t2 - t1).count();
   long rss = peak_rss_bytes();
   if (json_) {
-    std::cout << nlohmann::json{{"platform", spec.name}, {"nodes", b.nodes},     {"gpus", b.gpus},
-                                {"hosts", b.hosts},      {"links", b.links},     {"load_s", load_s},
-                                {"build_s", build_s},    {"peak_rss_bytes", rss}}
-                     .dump(2)
-              << "\n";
+    std::cout << report::json_text(nlohmann::json{{"platform", spec.name},
+                                                  {"nodes", b.nodes},
+                                                  {"gpus", b.gpus},
+                                                  {"hosts", b.hosts},
+                                                  {"links", b.links},
+                                                  {"load_s", load_s},
+                                                  {"build_s", build_s},
+                                                  {"peak_rss_bytes", rss}});
   } else {
     std::cout << fmt::format(
         "platform {}: {} nodes, {} GPUs, {} hosts, {} links\n  load+validate : {:.3f} s\n  SimGrid build : "

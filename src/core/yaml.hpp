@@ -91,6 +91,12 @@ class MapReader {
 // node is not a scalar or names an unknown parameter.
 std::optional<std::string> scalar_text(const YAML::Node& node, const Scope& scope, std::string_view field);
 
+// The node itself when it is a list, else an empty list: lets a reader that already reported "expected a
+// list" go on without iterating a mapping as if it were one.
+inline YAML::Node items_of(const YAML::Node& node) {
+  return node.IsSequence() ? node : YAML::Node(YAML::NodeType::Sequence);
+}
+
 // Parsers shared by readers of lists and maps that do not go through MapReader.
 std::optional<long long> parse_integer(std::string_view text);
 std::optional<double> parse_number(std::string_view text);

@@ -75,6 +75,7 @@ void read_node_type(const YAML::Node& n, const Scope& file_scope, NodeTypeSpec& 
 
   YAML::Node cpus = r.node("cpus");
   if (cpus.IsDefined()) {
+    t.cpus_declared = true;
     MapReader c(cpus, scope);
     t.cpu_model = c.string("model", true).value_or("");
     t.cpu_count = static_cast<int>(c.integer("count", 1, 64).value_or(1));
@@ -137,7 +138,7 @@ void read_node_type(const YAML::Node& n, const Scope& file_scope, NodeTypeSpec& 
     YAML::Node tree = p.node("tree");
     if (tree.IsDefined()) {
       if (!tree.IsSequence()) p.error("tree", "expected a list of {name, kind, parent}");
-      for (const auto& e : tree) {
+      for (const auto& e : core::items_of(tree)) {
         Scope es = scope.child("pcie element", "");
         if (e.IsMap() && e["name"] && e["name"].IsScalar()) es.name = e["name"].Scalar();
         MapReader er(e, es);
@@ -173,7 +174,7 @@ void read_node_type(const YAML::Node& n, const Scope& file_scope, NodeTypeSpec& 
   YAML::Node nics = r.node("nics");
   if (nics.IsDefined()) {
     if (!nics.IsSequence()) r.error("nics", "expected a list of {name, link, attach, gpus}");
-    for (const auto& e : nics) {
+    for (const auto& e : core::items_of(nics)) {
       Scope ns = scope.child("nic", "");
       if (e.IsMap() && e["name"] && e["name"].IsScalar()) ns.name = e["name"].Scalar();
       MapReader nr(e, ns);
@@ -424,7 +425,7 @@ class PlatformParser {
     YAML::Node links = r.node("links");
     if (links.IsDefined()) {
       if (!links.IsSequence()) r.error("links", "expected a list of {name, kind, bandwidth, latency}");
-      for (const auto& l : links) {
+      for (const auto& l : core::items_of(links)) {
         Scope ls =
             scope.child("link", l.IsMap() && l["name"] && l["name"].IsScalar() ? l["name"].Scalar() : "");
         MapReader lr(l, ls);
@@ -440,7 +441,7 @@ class PlatformParser {
     YAML::Node types = r.node("node_types");
     if (types.IsDefined()) {
       if (!types.IsSequence()) r.error("node_types", "expected a list of node types");
-      for (const auto& t : types) {
+      for (const auto& t : core::items_of(types)) {
         NodeTypeSpec spec;
         read_node_type(t, scope, spec);
         raw.node_types.push_back(spec);
@@ -511,8 +512,11 @@ class PlatformParser {
       spec.links[l.name] = l;
     }
     auto use_link = [&](const std::string& name, const Location& loc, const std::string& entity,
-                        const std::string& owner, const std::string& field) {
-      if (name.empty()) return;
+                        const std::string& owner, const std::string& field, bool required = false) {
+      if (name.empty()) {
+        if (required) diag_.error(loc, entity, owner, field, "names no link model");
+        return;
+      }
       if (spec.links.count(name)) return;
       if (const LinkModel* m = catalog.link(name)) {
         spec.links[name] = *m;
@@ -562,7 +566,7 @@ class PlatformParser {
     auto err = [&](const Location& loc, const std::string& field, const std::string& msg) {
       diag_.error(loc, "node type", t.name, field, msg);
     };
-    if (!t.cpu_model.empty()) {
+    if (!t.cpu_model.empty() || t.cpus_declared) {
       if (const CpuModel* c = catalog.cpu(t.cpu_model))
         spec.cpus[c->name] = *c;
       else
@@ -570,7 +574,7 @@ class PlatformParser {
             fmt::format("unknown CPU model '{}'{} (searched {}/cpus)", t.cpu_model,
                         core::did_you_mean(t.cpu_model, catalog.cpu_names()), catalog.dir()));
     }
-    if (!t.gpu_model.empty()) {
+    if (t.gpu_count > 0) {
       if (const GpuModel* g = catalog.gpu(t.gpu_model))
         spec.gpus[g->name] = *g;
       else
@@ -581,7 +585,7 @@ class PlatformParser {
     if (t.cpu_count > 1 && t.cpu_interconnect.empty())
       err(t.location, "cpus", fmt::format("{} sockets need an 'interconnect' link model", t.cpu_count));
     use_link(t.cpu_interconnect, t.location, "node type", t.name, "interconnect");
-    use_link(t.nvlink_link, t.location, "node type", t.name, "nvlink");
+    use_link(t.nvlink_link, t.location, "node type", t.name, "nvlink", t.intra != IntraKind::none);
     use_link(t.pcie_link, t.location, "node type", t.name, "pcie");
 
     auto is_gpu = [&](const std::string& n) {
@@ -647,7 +651,7 @@ class PlatformParser {
     std::set<std::string> nic_names;
     for (const auto& n : t.nics) {
       if (!nic_names.insert(n.name).second) diag_.error(n.location, "nic", n.name, "name", "defined twice");
-      use_link(n.link, n.location, "nic", n.name, "link");
+      use_link(n.link, n.location, "nic", n.name, "link", true);
       for (const auto& g : n.gpus)
         if (!is_gpu(g))
           diag_.error(n.location, "nic", n.name, "gpus",
@@ -682,7 +686,7 @@ class PlatformParser {
                     fmt::format("{} nodes need a 'network' (star, fat-tree, dragonfly or torus)", nodes));
       return;
     }
-    use_link(net.link, net.location, "network", "", "link");
+    use_link(net.link, net.location, "network", "", "link", true);
     long leaves = nodes + (multi_site ? 1 : 0);  // one leaf is the site's border router
     long capacity = 0;
     if (net.topology == Topology::fat_tree && net.switch_radix == 0 && net.levels > 0 &&
@@ -704,6 +708,15 @@ class PlatformParser {
       diag_.error(net.location, "network", site.name, "topology",
                   fmt::format("has room for {} nodes but the site has {}{}", capacity, leaves,
                               multi_site ? " (including the site's border router)" : ""));
+    // Empty leaves become routers; a network far larger than its nodes is almost surely a typo, and building
+    // hundreds of thousands of routers would take minutes.
+    long slack = std::max(leaves, 4096L);
+    if (capacity > leaves + slack)
+      diag_.error(
+          net.location, "network", site.name, "topology",
+          fmt::format("has room for {} nodes but the site has only {}: size the network to the nodes (at "
+                      "most {} leaves)",
+                      capacity, leaves, leaves + slack));
   }
 
   void validate_wan(const PlatformSpec& spec) {

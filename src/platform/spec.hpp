@@ -39,6 +39,7 @@ struct NodeTypeSpec {
   std::string name;
   core::Location location;
   std::string cpu_model;
+  bool cpus_declared = false;  // a missing 'cpus' is reported once, not again as an unknown model
   int cpu_count = 1;
   std::string cpu_interconnect;  // link between sockets (may be empty for one socket)
   double host_memory = 0;

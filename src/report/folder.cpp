@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/diagnostics.hpp"
+#include "report/json.hpp"
 
 namespace whatif::report {
 
@@ -35,7 +36,7 @@ void ResultsFolder::write_text(const std::string& name, const std::string& conte
 }
 
 void ResultsFolder::write_json(const std::string& name, const nlohmann::json& value) const {
-  write_text(name, value.dump(2) + "\n");
+  write_text(name, json_text(value));
 }
 
 void ResultsFolder::write_csv(const std::string& name, const Table& table) const {

@@ -22,8 +22,10 @@ const std::map<std::string, std::vector<std::string>, std::less<>> kModels = {
     {"host/model", {"default", "compound", "ptask_L07"}},
     {"disk/model", {"S19"}},
 };
-const std::vector<std::string> kLogSettings = {"thres", "threshold", "fmt", "app", "appender", "add", "additivity"};
-const std::vector<std::string> kPriorities = {"trace", "debug", "verbose", "info", "warning", "error", "critical"};
+const std::vector<std::string> kLogSettings = {"thres",    "threshold", "fmt",       "app",
+                                               "appender", "add",       "additivity"};
+const std::vector<std::string> kPriorities = {"trace",   "debug", "verbose", "info",
+                                              "warning", "error", "critical"};
 
 // SimGrid aborts the process on a malformed option; whatif answers bad input with a message and exit code 2.
 void check_log_option(const std::string& arg) {
@@ -35,15 +37,18 @@ void check_log_option(const std::string& arg) {
     any = true;
     auto colon = item.find(':');
     auto dot = item.rfind('.', colon);
-    std::string setting = dot == std::string::npos || colon == std::string::npos ? "" : item.substr(dot + 1, colon - dot - 1);
+    std::string setting =
+        dot == std::string::npos || colon == std::string::npos ? "" : item.substr(dot + 1, colon - dot - 1);
     if (colon == std::string::npos || dot == std::string::npos || dot == 0 ||
         std::find(kLogSettings.begin(), kLogSettings.end(), setting) == kLogSettings.end())
-      throw core::InputError(fmt::format("'{}': expected --log=CATEGORY.thres:PRIORITY (or .fmt:, .app:, .add:)", arg));
+      throw core::InputError(
+          fmt::format("'{}': expected --log=CATEGORY.thres:PRIORITY (or .fmt:, .app:, .add:)", arg));
     std::string value = item.substr(colon + 1);
     if ((setting == "thres" || setting == "threshold") &&
         std::find(kPriorities.begin(), kPriorities.end(), value) == kPriorities.end())
       throw core::InputError(fmt::format("'{}': unknown priority '{}'{} (one of: {})", arg, value,
-                                         core::did_you_mean(value, kPriorities), fmt::join(kPriorities, ", ")));
+                                         core::did_you_mean(value, kPriorities),
+                                         fmt::join(kPriorities, ", ")));
   }
   if (!any) throw core::InputError(fmt::format("'{}': empty log setting", arg));
 }
@@ -56,8 +61,8 @@ std::pair<std::string, std::string> split_config_option(const std::string& arg) 
   if (colon == std::string::npos || colon == 0)
     throw core::InputError(fmt::format("'{}': expected --cfg=NAME:VALUE", arg));
   std::string name = spec.substr(0, colon), value = spec.substr(colon + 1);
-  if (auto it = kModels.find(name); it != kModels.end() &&
-                                    std::find(it->second.begin(), it->second.end(), value) == it->second.end())
+  if (auto it = kModels.find(name);
+      it != kModels.end() && std::find(it->second.begin(), it->second.end(), value) == it->second.end())
     throw core::InputError(fmt::format("'{}': unknown {} '{}'{} (one of: {})", arg, name, value,
                                        core::did_you_mean(value, it->second), fmt::join(it->second, ", ")));
   return {name, value};
@@ -67,9 +72,10 @@ void apply_config_option(const std::string& arg, const std::string& name, const 
   try {
     simgrid::config::is_default(name.c_str());
   } catch (const std::exception&) {
-    throw core::InputError(fmt::format("'{}': SimGrid has no configuration option '{}' (list them with --help-cfg "
-                                       "on any SimGrid program)",
-                                       arg, name));
+    throw core::InputError(
+        fmt::format("'{}': SimGrid has no configuration option '{}' (list them with --help-cfg "
+                    "on any SimGrid program)",
+                    arg, name));
   }
   try {
     simgrid::s4u::Engine::set_config(name + ":" + value);
@@ -106,7 +112,8 @@ SimEngine::SimEngine(const std::vector<std::string>& simgrid_args) {
   argv.push_back(nullptr);
   int argc = static_cast<int>(argv_storage_.size());
   engine_ = new simgrid::s4u::Engine(&argc, argv.data());  // lives until process exit, as SimGrid requires
-  for (const auto& [arg, option] : config) apply_config_option(arg, option.first, option.second);
+  for (const auto& [arg, option] : config)
+    apply_config_option(arg, option.first, option.second);
 }
 
 void SimEngine::run() {

@@ -116,6 +116,7 @@ Experiment load_experiment(const std::string& file, const std::vector<std::strin
     }
     p.finish();
   }
+  r.node("resolved");  // what a previous run recorded in its run.yaml; informational, rewritten on output
   e.workload = r.node("workload");
   if (!e.workload.IsDefined()) {
     r.error("workload", "missing required field");

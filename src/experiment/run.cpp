@@ -1,6 +1,7 @@
 // The experiment pipeline: load, validate (all errors at once), build the platform, run the workload, report.
 #include "experiment/run.hpp"
 
+#include <filesystem>
 #include <fmt/format.h>
 #include <sstream>
 
@@ -65,12 +66,18 @@ RunReport run_experiment(const RunOptions& options) {
     folder.write_csv(output.table_files[i], output.tables[i]);
   folder.write_text("timeline.json", output.timeline.to_chrome_json());
 
+  // run.yaml runs again as it is: the platform is named by its absolute path with every parameter's value.
   YAML::Node run = YAML::Clone(e.root);
+  YAML::Node platform_ref;
+  platform_ref["file"] = std::filesystem::absolute(platform.file).lexically_normal().string();
+  for (const auto& [k, v] : platform.parameters) platform_ref["parameters"][k] = v;
+  run["platform"] = platform_ref;
   YAML::Node resolved;
   resolved["seed"] = e.seed;
   resolved["platform_file"] = platform.file;
   for (const auto& [k, v] : platform.parameters)
     resolved["platform_parameters"][k] = v;
+  for (const auto& option : options.simgrid_args) resolved["simgrid_options"].push_back(option);
   resolved["whatif_version"] = WHATIF_VERSION;
   resolved["simgrid_version"] = sim::simgrid_version();
   run["resolved"] = resolved;

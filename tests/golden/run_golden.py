@@ -2,7 +2,7 @@
 """Golden tests: runs whatif commands and compares their normalised output with the files in expected/.
 
 usage: run_golden.py WHATIF SOURCE_ROOT [--update]
-Normalisation replaces the results folder by <out>. With --update the expected files are rewritten.
+Normalisation replaces the results folder by <out> and the source root by <root>. With --update the expected files are rewritten.
 """
 import difflib
 import os
@@ -42,7 +42,7 @@ for name, args, files in CASES:
             failures += 1
             continue
         for key, text in outputs.items():
-            text = text.replace(out, "<out>")
+            text = text.replace(out, "<out>").replace(root, "<root>")
             golden = os.path.join(expected_dir, f"{name}.{key}")
             if update:
                 os.makedirs(expected_dir, exist_ok=True)
@@ -55,5 +55,19 @@ for name, args, files in CASES:
                 print(f"FAIL {name} ({key}):\n{diff[:6000]}")
             else:
                 print(f"ok   {name} ({key})")
-print(f"{len(CASES) - failures} passed, {failures} failed" if not update else "golden files updated")
+# run.yaml must reproduce its run: running it again gives the same metrics.
+import json
+with tempfile.TemporaryDirectory() as first, tempfile.TemporaryDirectory() as second:
+    subprocess.run([whatif, "run", "tests/golden/allreduce-mini-mesh.yaml", "-o", first, "--seed", "5"], cwd=root,
+                   check=True, capture_output=True)
+    p = subprocess.run([whatif, "run", os.path.join(first, "run.yaml"), "-o", second], cwd="/", capture_output=True,
+                       text=True)
+    a = json.load(open(os.path.join(first, "summary.json")))
+    b = json.load(open(os.path.join(second, "summary.json"))) if p.returncode == 0 else {}
+    if p.returncode != 0 or a["metrics"] != b.get("metrics") or a["seed"] != b.get("seed"):
+        failures += 1
+        print(f"FAIL replay of run.yaml: exit code {p.returncode} {p.stderr}")
+    else:
+        print("ok   replay of run.yaml")
+print(f"{len(CASES) + 1 - failures} passed, {failures} failed" if not update else "golden files updated")
 sys.exit(1 if failures else 0)

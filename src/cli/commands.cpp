@@ -79,7 +79,8 @@ void Commands::add_to(CLI::App& app) {
 
   CLI::App* bench = app.add_subcommand("bench", "Performance benchmarks of whatif itself");
   bench->require_subcommand(1);
-  bench->footer("Examples:\n  whatif bench engine\n  whatif bench platform platforms/selene.yaml --set nodes=512");
+  bench->footer(
+      "Examples:\n  whatif bench engine\n  whatif bench platform platforms/selene.yaml --set nodes=512");
   bench_engine_ = bench->add_subcommand(
       "engine",
       "Activities per second: raw SimGrid ping-pong against the same traffic through whatif's sim layer");

@@ -70,14 +70,16 @@ RunReport run_experiment(const RunOptions& options) {
   YAML::Node run = YAML::Clone(e.root);
   YAML::Node platform_ref;
   platform_ref["file"] = std::filesystem::absolute(platform.file).lexically_normal().string();
-  for (const auto& [k, v] : platform.parameters) platform_ref["parameters"][k] = v;
+  for (const auto& [k, v] : platform.parameters)
+    platform_ref["parameters"][k] = v;
   run["platform"] = platform_ref;
   YAML::Node resolved;
   resolved["seed"] = e.seed;
   resolved["platform_file"] = platform.file;
   for (const auto& [k, v] : platform.parameters)
     resolved["platform_parameters"][k] = v;
-  for (const auto& option : options.simgrid_args) resolved["simgrid_options"].push_back(option);
+  for (const auto& option : options.simgrid_args)
+    resolved["simgrid_options"].push_back(option);
   resolved["whatif_version"] = WHATIF_VERSION;
   resolved["simgrid_version"] = sim::simgrid_version();
   run["resolved"] = resolved;

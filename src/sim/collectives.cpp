@@ -147,40 +147,41 @@ struct Fold {
   int member_of(int v) const { return v < rem ? 2 * v + 1 : v + rem; }
   // The first member whose data virtual rank v holds (v may be p: one past the last member).
   int first_member(int v) const { return v < rem ? 2 * v : v + rem; }
-};
-
-void recursive_doubling_allreduce(const Group& g, std::uint64_t bytes) {
-  const Fold fold(g);
-  if (fold.folded(g)) {
-    if (fold.virtual_rank < 0)
+  // Before the power-of-two part: each sitting-out rank hands its whole buffer to its partner...
+  void fold_in(const Group& g, std::uint64_t bytes) const {
+    if (!folded(g)) return;
+    if (virtual_rank < 0)
       g.send(g.me + 1, bytes);
     else
       g.recv(g.me - 1);
   }
+  // ...and gets the result back after it.
+  void fold_out(const Group& g, std::uint64_t bytes) const {
+    if (!folded(g)) return;
+    if (virtual_rank < 0)
+      g.recv(g.me + 1);
+    else
+      g.send(g.me - 1, bytes);
+  }
+};
+
+void recursive_doubling_allreduce(const Group& g, std::uint64_t bytes) {
+  const Fold fold(g);
+  fold.fold_in(g, bytes);
   if (fold.virtual_rank >= 0) {
     for (int mask = 1; mask < fold.p; mask <<= 1) {
       const int partner = fold.member_of(fold.virtual_rank ^ mask);
       g.exchange(partner, bytes, partner);
     }
   }
-  if (fold.folded(g)) {
-    if (fold.virtual_rank < 0)
-      g.recv(g.me + 1);
-    else
-      g.send(g.me - 1, bytes);
-  }
+  fold.fold_out(g, bytes);
 }
 
 // MPICH's MPIR_Allreduce_intra_reduce_scatter_allgather: recursive vector halving with distance doubling,
 // then the reverse, over p equal blocks.
 void rabenseifner_allreduce(const Group& g, std::uint64_t bytes) {
   const Fold fold(g);
-  if (fold.folded(g)) {
-    if (fold.virtual_rank < 0)
-      g.send(g.me + 1, bytes);
-    else
-      g.recv(g.me - 1);
-  }
+  fold.fold_in(g, bytes);
   if (fold.virtual_rank >= 0) {
     const int p = fold.p, v = fold.virtual_rank;
     const auto count = static_cast<std::uint64_t>(p);
@@ -223,12 +224,7 @@ void rabenseifner_allreduce(const Group& g, std::uint64_t bytes) {
       mask >>= 1;
     }
   }
-  if (fold.folded(g)) {
-    if (fold.virtual_rank < 0)
-      g.recv(g.me + 1);
-    else
-      g.send(g.me - 1, bytes);
-  }
+  fold.fold_out(g, bytes);
 }
 
 // Recursive doubling over S/n blocks; for non-power-of-two n the same fold as allreduce (the partner forwards

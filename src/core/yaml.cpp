@@ -143,6 +143,12 @@ YAML::Node MapReader::node(std::string_view key) {
   return YAML::Node(YAML::NodeType::Undefined);
 }
 
+bool MapReader::format(const std::string& expected) {
+  auto text = string("format", true);
+  if (text && *text != expected) error("format", fmt::format("expected '{}', got '{}'", expected, *text));
+  return text && *text == expected;
+}
+
 void MapReader::error(std::string_view key, const std::string& message) {
   scope_.diag->error(location(key), scope_.entity, scope_.name, std::string(key), message);
 }

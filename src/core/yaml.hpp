@@ -73,6 +73,9 @@ class MapReader {
   std::optional<std::string> choice(std::string_view key, const std::vector<std::string>& choices,
                                     bool required = false);
 
+  // Reads the required 'format' key; false (with an error) unless it is `expected`.
+  bool format(const std::string& expected);
+
   void error(std::string_view key, const std::string& message);
   void error_here(const std::string& message);
   // Reports every key that no getter asked for, with "did you mean".

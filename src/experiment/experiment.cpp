@@ -86,9 +86,7 @@ Experiment load_experiment(const std::string& file, const std::vector<std::strin
   e.root = *root;
   Scope scope{file, "experiment", "", &diag, nullptr};
   MapReader r(*root, scope);
-  auto format = r.string("format", true);
-  if (format && *format != "whatif-experiment/1")
-    r.error("format", fmt::format("expected 'whatif-experiment/1', got '{}'", *format));
+  r.format("whatif-experiment/1");
   e.name = r.string("name", true).value_or("");
   e.description = r.string("description").value_or("");
   auto s = r.integer("seed", 0, std::numeric_limits<long long>::max());

@@ -47,6 +47,7 @@ class PlatformBuilder {
       world->seal();
     }
     summary_.nodes = static_cast<long>(nodes.size());
+    summary_.links = static_cast<long>(sg::Engine::get_instance()->get_link_count());
     return summary_;
   }
 
@@ -115,7 +116,6 @@ class PlatformBuilder {
     }
     zone->seal();
     staging->set_parent(world);
-    summary_.links += leaves;  // at least one link per leaf; switch links are internal to the cluster zone
     return {staging, border};
   }
 
@@ -129,7 +129,6 @@ class PlatformBuilder {
       l->seal();
       links.push_back(l);
     }
-    summary_.links += static_cast<long>(links.size());
     return links;
   }
 

@@ -9,7 +9,9 @@
 namespace whatif::platform {
 
 struct BuildSummary {
-  long nodes = 0, hosts = 0, gpus = 0, links = 0, routes = 0;
+  long nodes = 0, hosts = 0, gpus = 0;
+  long links = 0;   // SimGrid links (a full-duplex link is two, one per direction), network links included
+  long routes = 0;  // explicit routes inside nodes
 };
 
 // Builds the platform into the process's SimGrid engine (a SimEngine must exist). Call once per process.

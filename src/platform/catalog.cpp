@@ -26,20 +26,11 @@ double GpuModel::half_precision_peak() const {
 
 namespace {
 
-bool check_format(MapReader& r, const std::string& expected) {
-  auto format = r.string("format", true);
-  if (format && *format != expected) {
-    r.error("format", fmt::format("expected '{}', got '{}'", expected, *format));
-    return false;
-  }
-  return format.has_value();
-}
-
 std::optional<GpuModel> read_gpu(const YAML::Node& root, Scope scope) {
   MapReader r(root, scope);
   if (!r.valid()) return std::nullopt;
   GpuModel g;
-  bool ok = check_format(r, "whatif-gpu/1");
+  bool ok = r.format("whatif-gpu/1");
   auto name = r.string("name", true);
   auto vendor = r.string("vendor", true);
   auto arch = r.choice("architecture", {"Pascal", "Volta", "Turing", "Ampere", "Hopper", "Blackwell"}, true);
@@ -111,7 +102,7 @@ std::optional<CpuModel> read_cpu(const YAML::Node& root, Scope scope) {
   MapReader r(root, scope);
   if (!r.valid()) return std::nullopt;
   CpuModel c;
-  bool ok = check_format(r, "whatif-cpu/1");
+  bool ok = r.format("whatif-cpu/1");
   auto name = r.string("name", true);
   auto vendor = r.string("vendor", true);
   auto cores = r.sourced_integer("cores", 1, 100000, true);
@@ -202,7 +193,7 @@ Catalog Catalog::load(const std::string& dir, core::Diagnostics& diag) {
       [](const YAML::Node& n, Scope s) -> std::optional<LinkModel> {
         MapReader r(n, s);
         if (!r.valid()) return std::nullopt;
-        bool ok = check_format(r, "whatif-link/1");
+        bool ok = r.format("whatif-link/1");
         auto l = read_link_fields(r, true);
         r.finish();
         if (!ok) return std::nullopt;

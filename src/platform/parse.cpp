@@ -311,7 +311,7 @@ class PlatformParser {
     Scope scope{file, "platform", "", &diag_, &params_};
     MapReader r(*root, scope);
     if (!r.valid()) return spec;
-    check_format(r);
+    r.format("whatif-platform/1");
     spec.name = r.string("name", true).value_or("");
     spec.description = r.string("description").value_or("");
     read_parameters(r, spec.name);
@@ -348,12 +348,6 @@ class PlatformParser {
   }
 
  private:
-  void check_format(MapReader& r) {
-    auto format = r.string("format", true);
-    if (format && *format != "whatif-platform/1")
-      r.error("format", fmt::format("expected 'whatif-platform/1', got '{}'", *format));
-  }
-
   void read_parameters(MapReader& r, const std::string& platform_name) {
     YAML::Node p = r.node("parameters");
     std::set<std::string> declared;
@@ -410,7 +404,7 @@ class PlatformParser {
     Scope scope{file, "platform", "", &diag_, &params_};
     MapReader r(*root, scope);
     if (!r.valid()) return;
-    check_format(r);
+    r.format("whatif-platform/1");
     r.string("name");
     r.string("description");
     r.node("parameters");  // an included file's parameters do not apply: the including file sets them

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -48,6 +49,11 @@ std::optional<YAML::Node> parse_yaml_text(const std::string& text, const std::st
 }
 
 std::optional<YAML::Node> load_yaml_file(const std::string& path, Diagnostics& diag) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    diag.error({path, 0, 0}, "", "", "", "is a directory, not a YAML file");
+    return std::nullopt;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diag.error({path, 0, 0}, "", "", "", "cannot open file");
@@ -56,7 +62,7 @@ std::optional<YAML::Node> load_yaml_file(const std::string& path, Diagnostics& d
   std::ostringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) {
-    diag.error({path, 0, 0}, "", "", "", "cannot read file (is it a directory?)");
+    diag.error({path, 0, 0}, "", "", "", "cannot read file");
     return std::nullopt;
   }
   return parse_yaml_text(buffer.str(), path, diag);

@@ -28,6 +28,8 @@ CLI_CASES = [
     (["frobnicate"], "The following argument was not expected: frobnicate"),
     (["platform", "check"], "platform is required"),
     (["bench", "engine", "--activities", "1"], "error: --activities must be at least 2"),
+    (["run", "."], ".: error: is a directory, not a YAML file"),
+    (["platform", "show", "../data"], "../data: error: is a directory, not a YAML file"),
 ]
 
 failures = 0

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@
 #include "report/json.hpp"
 #include "sim/bench_engine.hpp"
 #include "sim/engine.hpp"
+#include "training/analysis.hpp"
 
 namespace whatif::cli {
 
@@ -92,6 +94,39 @@ void Commands::add_to(CLI::App& app) {
   bench_platform_->add_option("--set", sets_, "Set a platform parameter: name=value (repeatable)");
   bench_platform_->add_flag("--json", json_, "Print JSON");
   bench_platform_->footer("Example:\n  whatif bench platform platforms/selene.yaml --set nodes=512");
+
+  CLI::App* training = app.add_subcommand("training", "Pipeline-parallel training tools");
+  training->require_subcommand(1);
+  training->footer(
+      "Example:\n  whatif training schedule --schedule chimera --stages 4 --micro-batches 4 --timeline");
+  training_schedule_ = training->add_subcommand(
+      "schedule", "Print a pipeline schedule's per-device order, its executed timeline and bubbles");
+  training_schedule_->add_option("--schedule", schedule_,
+                                 "gpipe | 1f1b | interleaved-1f1b | chimera (default 1f1b)");
+  training_schedule_->add_option("--stages", stages_, "Pipeline devices D (default 4)");
+  training_schedule_->add_option("--micro-batches", micro_batches_,
+                                 "Micro-batches per pipeline N (default 8)");
+  training_schedule_->add_option("--chunks", chunks_,
+                                 "Model chunks per device v, interleaved-1f1b only (default 1)");
+  training_schedule_->add_option(
+      "--variant", variant_,
+      "Chimera for N > D: direct | forward-doubling | backward-halving (default direct)");
+  training_schedule_->add_option("--backward-ratio", backward_ratio_,
+                                 "Backward time / forward time (default 2)");
+  training_schedule_->add_flag("--timeline", timeline_, "Also draw the executed timeline");
+  training_schedule_->add_flag("--json", json_, "Print JSON");
+  training_schedule_->footer(
+      "Example:\n  whatif training schedule --schedule interleaved-1f1b --stages 4 --micro-batches 8 "
+      "--chunks 2 "
+      "--timeline");
+
+  CLI::App* validate = app.add_subcommand("validate", "Compare whatif against published figures");
+  validate->require_subcommand(1);
+  validate_training_ = validate->add_subcommand(
+      "training",
+      "Paper configurations (Megatron-LM Table 1, Chimera): counts and bubbles against the papers");
+  validate_training_->add_flag("--json", json_, "Print JSON");
+  validate_training_->footer("Example:\n  whatif validate training");
 }
 
 int Commands::execute() {
@@ -101,6 +136,8 @@ int Commands::execute() {
   if (dot_->parsed()) return platform("dot");
   if (bench_engine_->parsed()) return bench_engine();
   if (bench_platform_->parsed()) return bench_platform();
+  if (training_schedule_->parsed()) return training_schedule();
+  if (validate_training_->parsed()) return validate_training();
   return 2;
 }
 
@@ -193,6 +230,33 @@ int Commands::bench_platform() {
         spec.name, b.nodes, b.gpus, b.hosts, b.links, load_s, build_s,
         core::format_quantity(static_cast<double>(rss), core::Dimension::size));
   }
+  return 0;
+}
+
+int Commands::training_schedule() {
+  training::ScheduleRequest r;
+  r.kind = training::parse_schedule_kind(schedule_);
+  r.variant = training::parse_chimera_variant(variant_);
+  r.devices = stages_;
+  r.micro_batches = micro_batches_;
+  r.chunks = chunks_;
+  if (!(backward_ratio_ > 0) || !std::isfinite(backward_ratio_))
+    throw core::InputError(
+        fmt::format("--backward-ratio must be a positive number, got {}", backward_ratio_));
+  r.backward_ratio = backward_ratio_;
+  constexpr long kMaxSteps = 50'000'000;
+  if (static_cast<long>(stages_) * micro_batches_ * chunks_ > kMaxSteps)
+    throw core::InputError(fmt::format("{} stages x {} micro-batches x {} chunks is more than whatif prints",
+                                       stages_, micro_batches_, chunks_));
+  nlohmann::json a = training::analyse_schedule(r);
+  if (!timeline_) a.erase("timeline");
+  std::cout << (json_ ? report::json_text(a) : training::render_schedule_analysis(a, timeline_));
+  return 0;
+}
+
+int Commands::validate_training() {
+  nlohmann::json v = training::validate_training();
+  std::cout << (json_ ? report::json_text(v) : training::render_training_validation(v));
   return 0;
 }
 

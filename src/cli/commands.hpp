@@ -24,10 +24,12 @@ class Commands {
   int platform(const std::string& action);
   int bench_engine();
   int bench_platform();
+  int training_schedule();
+  int validate_training();
 
   std::vector<std::string> simgrid_args_;
   CLI::App *run_ = nullptr, *check_ = nullptr, *show_ = nullptr, *dot_ = nullptr, *bench_engine_ = nullptr,
-           *bench_platform_ = nullptr;
+           *bench_platform_ = nullptr, *training_schedule_ = nullptr, *validate_training_ = nullptr;
   std::string file_;
   std::optional<std::string> out_;
   std::vector<std::string> sets_;
@@ -35,6 +37,10 @@ class Commands {
   bool json_ = false;
   long activities_ = 200000;
   long max_hosts_ = 64;
+  std::string schedule_ = "1f1b", variant_ = "direct";
+  int stages_ = 4, micro_batches_ = 8, chunks_ = 1;
+  double backward_ratio_ = 2.0;
+  bool timeline_ = false;
 };
 
 }  // namespace whatif::cli

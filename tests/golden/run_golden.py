@@ -26,6 +26,13 @@ CASES = [
      ["run", "tests/golden/allreduce-mini-mesh.yaml", "-o", "{out}", "--json", "--seed", "7",
       "--set", "workload.operation=broadcast", "--set", "workload.algorithm=pipelined", "--set", "workload.root=3"],
      []),
+    ("training-schedule-chimera",
+     ["training", "schedule", "--schedule", "chimera", "--stages", "4", "--micro-batches", "4", "--backward-ratio", "1",
+      "--timeline"], []),
+    ("training-schedule-interleaved-json",
+     ["training", "schedule", "--schedule", "interleaved-1f1b", "--stages", "4", "--micro-batches", "8", "--chunks", "2",
+      "--json"], []),
+    ("validate-training", ["validate", "training"], []),
 ]
 
 failures = 0

@@ -29,6 +29,12 @@ CLI_CASES = [
     (["platform", "check"], "platform is required"),
     (["bench", "engine", "--activities", "1"], "error: --activities must be at least 2"),
     (["run", "."], ".: error: is a directory, not a YAML file"),
+    (["training", "schedule", "--schedule", "chimera", "--stages", "3", "--micro-batches", "6"],
+     "error: chimera needs an even pipeline depth (got 3): each device holds a stage of both of its pipelines"),
+    (["training", "schedule", "--schedule", "interleaved-1f1b", "--stages", "4", "--micro-batches", "6", "--chunks", "2"],
+     "error: interleaved-1f1b needs the micro-batch count (6) to be a multiple of the pipeline depth (4)"),
+    (["training", "schedule", "--schedule", "1f1f"], "did you mean '1f1b'?"),
+    (["training", "schedule", "--backward-ratio", "-1"], "error: --backward-ratio must be a positive number, got -1"),
     (["platform", "show", "../data"], "../data: error: is a directory, not a YAML file"),
 ]
 

@@ -1,0 +1,97 @@
+// Pipeline runner on SimGrid actors: receive the input of a step, execute it, pass its output on.
+#include "training/pipeline_runner.hpp"
+
+#include <fmt/format.h>
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Host.hpp>
+
+#include "core/diagnostics.hpp"
+#include "sim/collectives.hpp"
+#include "sim/comm.hpp"
+#include "sim/engine.hpp"
+
+namespace whatif::training {
+
+namespace sg = simgrid::s4u;
+
+namespace {
+
+// A message is named by the boundary it crosses: (pipeline, stage it leaves, direction, micro-batch).
+int boundary_tag(const Schedule& s, int pipeline, int from_stage, StepKind kind, int micro_batch) {
+  long tag = ((static_cast<long>(micro_batch) * s.pipelines + pipeline) * s.stages() + from_stage) * 2 +
+             (kind == StepKind::forward ? 0 : 1);
+  return static_cast<int>(tag);
+}
+
+}  // namespace
+
+ExecutionResult run_pipeline(const PipelineRunInput& in, sim::SimEngine& engine) {
+  const Schedule& s = *in.schedule;
+  if (static_cast<int>(in.device_hosts.size()) != s.devices)
+    throw core::InputError(
+        fmt::format("pipeline of {} devices given {} hosts", s.devices, in.device_hosts.size()));
+  long max_tag = static_cast<long>(s.micro_batches) * s.pipelines * s.stages() * 2;
+  if (max_tag >= sim::kCollectiveTagBase)
+    throw core::InputError(
+        fmt::format("{} micro-batches x {} stages x {} pipelines is more than the runner tags",
+                    s.micro_batches, s.stages(), s.pipelines));
+  std::vector<sg::Host*> hosts;
+  for (const auto& name : in.device_hosts) {
+    sg::Host* h = sg::Host::by_name_or_null(name);
+    if (h == nullptr) throw core::InputError(fmt::format("pipeline host '{}' is not in the platform", name));
+    hosts.push_back(h);
+  }
+  sim::Communicator comm("pipeline", hosts);
+  const auto bytes = static_cast<std::uint64_t>(in.boundary_bytes);
+
+  ExecutionResult result;
+  result.timings.resize(s.devices);
+  for (int d = 0; d < s.devices; ++d)
+    result.timings[d].resize(s.steps[d].size());
+  double start = engine.now();
+
+  sim::spawn_ranks(comm, "stage", [&](int d) {
+    std::vector<sim::Request> sends;
+    double speed = hosts[d]->get_speed();
+    for (size_t i = 0; i < s.steps[d].size(); ++i) {
+      const Step& step = s.steps[d][i];
+      bool forward = step.kind == StepKind::forward;
+      // Input: the previous stage's activation (forward) or the next stage's gradient (backward).
+      int from_stage = forward ? step.stage - 1 : step.stage + 1;
+      if (from_stage >= 0 && from_stage < s.stages()) {
+        int src = s.device_of(step.pipeline, from_stage);
+        if (src != d)
+          comm.recv(d, src, boundary_tag(s, step.pipeline, from_stage, step.kind, step.micro_batch));
+      }
+      double begin = sg::Engine::get_clock();
+      double seconds = forward ? in.cost.forward[step.stage] : in.cost.backward[step.stage];
+      if (seconds > 0) sg::this_actor::execute(seconds * speed);
+      result.timings[d][i] = {begin - start, sg::Engine::get_clock() - start};
+      int to_stage = forward ? step.stage + 1 : step.stage - 1;
+      if (to_stage >= 0 && to_stage < s.stages()) {
+        int dst = s.device_of(step.pipeline, to_stage);
+        if (dst != d)
+          sends.push_back(comm.isend(
+              d, dst, bytes, boundary_tag(s, step.pipeline, step.stage, step.kind, step.micro_batch)));
+      }
+    }
+    sim::wait_all(sends);
+  });
+  engine.run();
+
+  result.makespan = 0;
+  result.busy.assign(s.devices, 0.0);
+  for (int d = 0; d < s.devices; ++d)
+    for (const auto& t : result.timings[d]) {
+      result.makespan = std::max(result.makespan, t.end);
+      result.busy[d] += t.end - t.start;
+    }
+  result.bubble_fraction.resize(s.devices);
+  for (int d = 0; d < s.devices; ++d)
+    result.bubble_fraction[d] = result.makespan > 0 ? 1.0 - result.busy[d] / result.makespan : 0.0;
+  result.peak_in_flight = peak_in_flight(s);
+  return result;
+}
+
+}  // namespace whatif::training

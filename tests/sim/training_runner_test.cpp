@@ -1,0 +1,95 @@
+// Simulation tests of the pipeline runner: with free communication it must reproduce the exact schedule
+// executor step for step; with real messages its times must match a hand computation. One engine per process.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include "platform/builder.hpp"
+#include "platform/spec.hpp"
+#include "sim/engine.hpp"
+#include "training/pipeline_runner.hpp"
+
+using namespace whatif;
+using namespace whatif::training;
+
+namespace {
+
+sim::SimEngine* the_engine = nullptr;
+
+std::vector<std::string> first_gpus(const std::string& prefix, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i)
+    out.push_back(platform::gpu_host_name(fmt::format("{}{}", prefix, i), 0));
+  return out;
+}
+
+void expect_same_timeline(const ExecutionResult& simulated, const ExecutionResult& exact,
+                          const std::string& what) {
+  ASSERT_EQ(simulated.timings.size(), exact.timings.size()) << what;
+  for (size_t d = 0; d < exact.timings.size(); ++d)
+    for (size_t i = 0; i < exact.timings[d].size(); ++i) {
+      EXPECT_NEAR(simulated.timings[d][i].start, exact.timings[d][i].start, 1e-9)
+          << what << " dev" << d << " step " << i;
+      EXPECT_NEAR(simulated.timings[d][i].end, exact.timings[d][i].end, 1e-9)
+          << what << " dev" << d << " step " << i;
+    }
+  EXPECT_NEAR(simulated.makespan, exact.makespan, 1e-9) << what;
+  for (size_t d = 0; d < exact.bubble_fraction.size(); ++d)
+    EXPECT_NEAR(simulated.bubble_fraction[d], exact.bubble_fraction[d], 1e-9) << what;
+}
+
+}  // namespace
+
+// zero-latency-star-8.yaml: empty messages cost nothing, so every schedule's simulated timeline must be the
+// executor's, for equal and unequal stages (forward 1 ms, backward 2 ms; stage k of the unequal case takes
+// (k + 1) ms forward).
+TEST(PipelineRunner, FreeCommunicationReproducesTheExecutor) {
+  platform::build_platform(platform::load_platform("tests/data/platforms/zero-latency-star-8.yaml"));
+  struct Case {
+    ScheduleKind kind;
+    int devices, micro_batches, chunks;
+    ChimeraVariant variant;
+  };
+  std::vector<Case> cases = {{ScheduleKind::gpipe, 4, 8, 1, ChimeraVariant::direct},
+                             {ScheduleKind::one_f_one_b, 4, 8, 1, ChimeraVariant::direct},
+                             {ScheduleKind::one_f_one_b, 8, 3, 1, ChimeraVariant::direct},
+                             {ScheduleKind::interleaved_1f1b, 4, 8, 2, ChimeraVariant::direct},
+                             {ScheduleKind::chimera, 4, 4, 1, ChimeraVariant::direct},
+                             {ScheduleKind::chimera, 4, 8, 1, ChimeraVariant::forward_doubling}};
+  for (const Case& c : cases) {
+    Schedule s = generate_schedule(c.kind, c.devices, c.micro_batches, c.chunks, c.variant);
+    for (bool unequal : {false, true}) {
+      StepCost cost = StepCost::uniform(s.stages(), 1e-3, 2e-3);
+      if (unequal)
+        for (int k = 0; k < s.stages(); ++k)
+          cost.forward[k] = (k + 1) * 1e-3, cost.backward[k] = 2 * (k + 1) * 1e-3;
+      PipelineRunInput in{&s, first_gpus("z", c.devices), cost, 0};
+      std::string what = fmt::format("{} D={} N={} v={}{}", to_string(c.kind), c.devices, c.micro_batches,
+                                     c.chunks, unequal ? " unequal" : "");
+      expect_same_timeline(run_pipeline(in, *the_engine), execute_schedule(s, cost), what);
+    }
+  }
+}
+
+// uniform-star-8.yaml: a message of S bytes between two GPUs takes 2 us + S / 10 GB/s; S = 1e6 B -> 102 us.
+// 1F1B over 2 devices, 1 micro-batch, forward 1 ms, backward 2 ms:
+//   dev0 F0 [0, 1 ms] -> activation 102 us -> dev1 F0 [1.102, 2.102] -> dev1 B0 [2.102, 4.102]
+//   -> gradient 102 us -> dev0 B0 [4.204, 6.204]; makespan 6.204 ms.
+TEST(PipelineRunner, MessagesBetweenStagesByHand) {
+  platform::build_platform(platform::load_platform("tests/data/platforms/uniform-star-8.yaml"));
+  Schedule s = generate_schedule(ScheduleKind::one_f_one_b, 2, 1);
+  PipelineRunInput in{&s, first_gpus("n", 2), StepCost::uniform(2, 1e-3, 2e-3), 1e6};
+  ExecutionResult r = run_pipeline(in, *the_engine);
+  EXPECT_NEAR(r.timings[0][0].end, 1e-3, 1e-12);
+  EXPECT_NEAR(r.timings[1][0].start, 1.102e-3, 1e-12);
+  EXPECT_NEAR(r.timings[1][1].end, 4.102e-3, 1e-12);
+  EXPECT_NEAR(r.timings[0][1].start, 4.204e-3, 1e-12);
+  EXPECT_NEAR(r.makespan, 6.204e-3, 1e-12);
+}
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  sim::SimEngine engine;
+  the_engine = &engine;
+  return RUN_ALL_TESTS();
+}

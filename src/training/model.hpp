@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cost/op.hpp"
 #include "training/layout.hpp"
 
 namespace whatif::training {
@@ -13,12 +14,10 @@ namespace whatif::training {
 // ---------------------------------------------------------------------------------------------------------
 // Configuration
 
-enum class Precision { fp16, bf16, fp32 };
-
-// Bytes of one activation or weight element: 2 for fp16/bf16, 4 for fp32.
-double bytes_per_element(Precision p);
-std::string to_string(Precision p);
-Precision parse_precision(std::string_view name);  // throws core::InputError
+using cost::bytes_per_element;
+using cost::parse_precision;
+using cost::Precision;
+using cost::to_string;
 
 // A GPT-style decoder (or BERT-style encoder: the cost is the same) of identical layers.
 struct TransformerConfig {
@@ -93,21 +92,8 @@ double megatron_flops(const TransformerConfig& cfg, double global_batch, Recompu
 // ---------------------------------------------------------------------------------------------------------
 // Op decomposition: what one GPU executes for one micro-batch
 
-enum class OpClass {
-  gemm,            // weight GEMM (dense layer)
-  attention_gemm,  // batched activation x activation GEMM (QK^T, attention over V and their gradients)
-  elementwise,     // GeLU, dropout, residual add, bias
-  softmax,
-  layernorm,
-  embedding,      // row gather / scatter-add of the embedding table
-  cross_entropy,  // vocabulary-parallel softmax cross-entropy
-};
-std::string to_string(OpClass c);  // "gemm", "attention-gemm", ...
-
-// C[m×n] = A[m×k]·B[k×n], `batch` independent products (the heads of a micro-batch).
-struct GemmShape {
-  std::int64_t m = 0, n = 0, k = 0, batch = 0;
-};
+using cost::GemmShape;
+using cost::OpClass;
 
 struct Op {
   std::string name;  // "qkv", "qkv.dgrad", "attention-scores.dq", "layernorm-1.bwd", ...

@@ -87,6 +87,43 @@ std::optional<GpuModel> read_gpu(const YAML::Node& root, Scope scope) {
     }
   });
   need(r.sourced("tdp", Dimension::power, true), g.tdp);
+  read_group("efficiency", [&](MapReader& s) {
+    // An achieved fraction of a peak: sourced() already rejects zero and negative values.
+    auto fraction = [&](MapReader& m, const char* key, Sourced& out) {
+      auto v = m.sourced(key, Dimension::ratio, true);
+      if (v && v->value > 1.0) {
+        m.error(key, fmt::format("must be a fraction of the peak in (0, 1], got {}", v->value));
+        v.reset();
+      }
+      need(v, out);
+    };
+    auto count = [&](MapReader& m, const char* key, long long min, long long max, Sourced& out) {
+      auto v = m.sourced_integer(key, min, max, true);
+      if (v && v->source.empty()) {
+        m.error(key, "'source' must not be empty");
+        v.reset();
+      }
+      need(v, out);
+    };
+    YAML::Node gemm = s.node("gemm");
+    if (!gemm.IsDefined()) {
+      s.error("gemm", "missing required field");
+      fields_ok = false;
+    } else {
+      MapReader m(gemm, scope);
+      if (m.valid()) {
+        fraction(m, "plateau", g.efficiency.gemm_plateau);
+        count(m, "tile_m", 1, 4096, g.efficiency.gemm_tile_m);
+        count(m, "tile_n", 1, 4096, g.efficiency.gemm_tile_n);
+        count(m, "k_overhead", 0, 1000000, g.efficiency.gemm_k_overhead);
+        m.finish();
+      } else {
+        fields_ok = false;
+      }
+    }
+    fraction(s, "memory", g.efficiency.memory);
+    need(s.sourced("kernel_overhead", Dimension::time, true), g.efficiency.kernel_overhead);
+  });
   r.finish();
   if (!ok || !fields_ok) return std::nullopt;
   g.name = *name;

@@ -13,12 +13,24 @@ namespace whatif::platform {
 
 using core::Sourced;
 
+// Achieved-efficiency data of a GPU model (`efficiency:` in its YAML), read by the roofline in src/cost/.
+// Datasheet-derived now; a calibration run writes measured values with the same keys.
+struct GpuEfficiency {
+  Sourced gemm_plateau;     // fraction of the GEMM peak that large, well-shaped GEMMs reach, in (0, 1]
+  Sourced gemm_tile_m;      // output tile rows per thread block (one block per SM per wave)
+  Sourced gemm_tile_n;      // output tile columns per thread block
+  Sourced gemm_k_overhead;  // per-tile epilogue, in K elements at the peak: factor K / (K + plateau x this)
+  Sourced memory;           // fraction of the peak DRAM bandwidth streaming kernels reach, in (0, 1]
+  Sourced kernel_overhead;  // seconds added to every kernel (launch gap between back-to-back kernels)
+};
+
 struct GpuModel {
   std::string name, vendor, architecture, compute_capability, memory_type, file;
   Sourced sm_count, base_clock, boost_clock, memory_size, memory_bandwidth;
   Sourced l1_per_sm, shared_per_sm, l2;
   Sourced fp64, fp32, tdp;
   std::optional<Sourced> fp64_tensor, fp16, fp16_tensor, bf16_tensor, int8_tensor;
+  GpuEfficiency efficiency;
 
   // The fastest half-precision rate (tensor cores when present): the speed of the GPU's SimGrid host.
   double half_precision_peak() const;

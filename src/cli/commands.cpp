@@ -144,6 +144,8 @@ int Commands::execute() {
 int Commands::run_experiment() {
   experiment::RunOptions options{file_, out_, sets_, seed_, simgrid_args_};
   experiment::RunReport report = experiment::run_experiment(options);
+  for (const auto& w : report.warnings)
+    std::cerr << "warning: " << w << "\n";
   if (json_)
     std::cout << report::json_text(report.summary);
   else

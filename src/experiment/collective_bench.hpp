@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/yaml.hpp"
-#include "experiment/workload.hpp"
+#include "report/workload_output.hpp"
 #include "platform/spec.hpp"
 
 namespace whatif::sim {
@@ -38,7 +38,7 @@ CollectiveBenchSpec parse_collective_bench(const YAML::Node& workload, const cor
                                            const platform::PlatformSpec& platform);
 
 // Simulates the benchmark on the built platform (in collective_bench_runner.cpp).
-WorkloadOutput run_collective_bench(const CollectiveBenchSpec& spec, sim::SimEngine& engine);
+report::WorkloadOutput run_collective_bench(const CollectiveBenchSpec& spec, sim::SimEngine& engine);
 
 // Parses "0-3,6,8-9" into indexes in the order written, repeats dropped; nullopt when malformed.
 std::optional<std::vector<long>> parse_index_ranges(const std::string& text, long limit);

@@ -16,7 +16,7 @@ namespace whatif::experiment {
 
 namespace sg = simgrid::s4u;
 
-WorkloadOutput run_collective_bench(const CollectiveBenchSpec& spec, sim::SimEngine& engine) {
+report::WorkloadOutput run_collective_bench(const CollectiveBenchSpec& spec, sim::SimEngine& engine) {
   std::vector<sg::Host*> hosts;
   std::vector<int> node_of_rank;
   std::map<long, int> compact;  // global node index -> 0..N-1 among participants
@@ -63,7 +63,7 @@ WorkloadOutput run_collective_bench(const CollectiveBenchSpec& spec, sim::SimEng
   });
   engine.run();
 
-  WorkloadOutput out;
+  report::WorkloadOutput out;
   report::Table table;
   table.title = fmt::format("{} over {} ranks on {} node(s)", spec.operation, n, comm.node_count());
   table.headers = {"size", "bytes", "algorithm", "time (us)", "algbw (GB/s)", "busbw (GB/s)"};

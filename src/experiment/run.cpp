@@ -10,11 +10,13 @@
 #include "platform/builder.hpp"
 #include "report/folder.hpp"
 #include "sim/engine.hpp"
+#include "training/training_runner.hpp"
+#include "training/workload.hpp"
 
 namespace whatif::experiment {
 
 const std::vector<std::string>& workload_kinds() {
-  static const std::vector<std::string> kinds{"collective-bench"};
+  static const std::vector<std::string> kinds{"collective-bench", "training"};
   return kinds;
 }
 
@@ -35,8 +37,11 @@ RunReport run_experiment(const RunOptions& options) {
   core::Diagnostics diag;
   core::Scope scope{e.file, "workload", e.kind, &diag, nullptr};
   CollectiveBenchSpec bench;
+  training::TrainingSpec training_spec;
   if (e.kind == "collective-bench") {
     bench = parse_collective_bench(e.workload, scope, platform);
+  } else if (e.kind == "training") {
+    training_spec = training::parse_training(e.workload, scope, platform);
   } else {
     diag.error(core::location_of(e.file, e.workload["kind"]), "workload", "", "kind",
                fmt::format("unknown workload kind '{}'{} (known: {})", e.kind,
@@ -46,7 +51,9 @@ RunReport run_experiment(const RunOptions& options) {
 
   sim::SimEngine engine(options.simgrid_args);
   platform::build_platform(platform);
-  WorkloadOutput output = run_collective_bench(bench, engine);
+  report::WorkloadOutput output = e.kind == "training"
+                                      ? training::run_training(training_spec, platform, engine)
+                                      : run_collective_bench(bench, engine);
 
   RunReport report;
   report.out_dir = options.out_dir.value_or("results/" + e.name);
@@ -59,6 +66,7 @@ RunReport run_experiment(const RunOptions& options) {
                          {"simulated_time_s", engine.now()},
                          {"versions", {{"whatif", WHATIF_VERSION}, {"simgrid", sim::simgrid_version()}}},
                          {"metrics", output.metrics}};
+  if (!output.warnings.empty()) summary["warnings"] = output.warnings;
   for (const auto& [k, v] : platform.parameters)
     summary["platform"]["parameters"][k] = v;
   folder.write_json("summary.json", summary);
@@ -86,9 +94,12 @@ RunReport run_experiment(const RunOptions& options) {
   folder.write_text("run.yaml", yaml_text(run));
 
   report.summary = summary;
+  report.warnings = output.warnings;
   std::ostringstream text;
   text << fmt::format("experiment {} on platform {} (seed {})\n", e.name, platform.name, e.seed);
   if (!output.tables.empty()) text << output.tables.front().render();
+  for (const auto& line : output.summary_lines)
+    text << line << "\n";
   report.text = text.str();
   return report;
 }

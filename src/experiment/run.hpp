@@ -21,6 +21,7 @@ struct RunReport {
   std::string out_dir;
   nlohmann::json summary;  // what summary.json holds
   std::string text;        // the human table for stdout
+  std::vector<std::string> warnings;
 };
 
 // Throws core::InputError for bad input and sim::SimulationError when the simulation fails.

@@ -8,13 +8,15 @@
 #include "report/table.hpp"
 #include "sim/timeline.hpp"
 
-namespace whatif::experiment {
+namespace whatif::report {
 
 struct WorkloadOutput {
-  nlohmann::json metrics;             // goes into summary.json
-  std::vector<report::Table> tables;  // the first one is printed; each is written as <file>.csv
+  nlohmann::json metrics;     // goes into summary.json
+  std::vector<Table> tables;  // the first one is printed; each is written as <file>.csv
   std::vector<std::string> table_files;
+  std::vector<std::string> summary_lines;  // printed after the table
+  std::vector<std::string> warnings;       // printed on stderr and kept in summary.json
   sim::Timeline timeline;
 };
 
-}  // namespace whatif::experiment
+}  // namespace whatif::report

@@ -33,6 +33,8 @@ CASES = [
      ["training", "schedule", "--schedule", "interleaved-1f1b", "--stages", "4", "--micro-batches", "8", "--chunks", "2",
       "--json"], []),
     ("validate-training", ["validate", "training"], []),
+    ("run-training-gpt-dgx-a100", ["run", "workloads/training/gpt-1.3b-dgx-a100.yaml", "-o", "{out}"],
+     ["summary.json", "stages.csv"]),
 ]
 
 failures = 0

@@ -7,7 +7,9 @@
 #include "platform/builder.hpp"
 #include "platform/spec.hpp"
 #include "sim/engine.hpp"
+#include "cost/roofline.hpp"
 #include "training/pipeline_runner.hpp"
+#include "training/training_runner.hpp"
 
 using namespace whatif;
 using namespace whatif::training;
@@ -85,6 +87,46 @@ TEST(PipelineRunner, MessagesBetweenStagesByHand) {
   EXPECT_NEAR(r.timings[1][1].end, 4.102e-3, 1e-12);
   EXPECT_NEAR(r.timings[0][1].start, 4.204e-3, 1e-12);
   EXPECT_NEAR(r.makespan, 6.204e-3, 1e-12);
+}
+
+// Pure data parallelism on uniform-star-8.yaml (alpha = 2 us, beta = 10 GB/s between GPUs), no overlap: one
+// iteration is m micro-batches of forward + backward (the roofline's times for the model's ops), then the
+// ring allreduce of the fp16 gradients over the 8 GPUs, 2(n-1) alpha + 2(n-1)/n G / beta, then the Adam step
+// (28 bytes per parameter at the roofline's memory rate).
+TEST(TrainingRunner, DataParallelIterationByHand) {
+  platform::PlatformSpec spec = platform::load_platform("tests/data/platforms/uniform-star-8.yaml");
+  platform::build_platform(spec);
+  TrainingSpec t;
+  t.model = {"tiny", 8, 512, 8, 256, 8192, 0, Precision::fp16};
+  t.layout.data = 8, t.layout.micro_batch = 2, t.layout.global_batch = 64;  // m = 64 / (2 x 8) = 4
+  t.layout.overlap_grad_allreduce = false;
+  t.gpu_model = "V100-SXM2-16GB";
+  t.gpus_per_node = 1;
+  t.gpu_hosts = first_gpus("n", 8);
+  report::WorkloadOutput out = run_training(t, spec, *the_engine);
+
+  cost::RooflineModel roofline(spec.gpus.at("V100-SXM2-16GB"));
+  auto time = [&](const std::vector<Op>& ops) {
+    double sum = 0;
+    for (const Op& op : ops)
+      sum += roofline.duration({op.op_class, Precision::fp16, op.flops, op.bytes, op.shape});
+    return sum;
+  };
+  BlockOps layer = layer_ops(t.model, 2, 1, Recompute::none);
+  BlockOps emb = embedding_ops(t.model, 2, 1), outp = output_ops(t.model, 2, 1);
+  double f = 8 * time(layer.forward) + time(emb.forward) + time(outp.forward);
+  double b = 8 * time(layer.backward) + time(emb.backward) + time(outp.backward);
+  StageMemoryInput smi;
+  smi.layers = 8, smi.data = 8, smi.micro_batch = 2, smi.first_stage = smi.last_stage = true;
+  double params = stage_memory(t.model, smi).parameters;
+  double G = 2 * params;
+  ASSERT_GT(G, 8.0 * 1048576);  // large enough for auto to pick the ring
+  double allreduce = 14 * 2e-6 + 1.75 * G / 1e10;
+  double adam = roofline.duration({OpClass::elementwise, Precision::fp32, 10 * params, 28 * params, {}});
+  double expected = 4 * (f + b) + allreduce + adam;
+  EXPECT_NEAR(out.metrics["iteration_time_s"].get<double>(), expected, 1e-3 * expected);
+  EXPECT_NEAR(out.metrics["tokens_per_s"].get<double>(), 64.0 * 256 / expected, 1e-3 * 64.0 * 256 / expected);
+  EXPECT_EQ(out.metrics["mean_bubble_fraction"].get<double>(), 0.0);
 }
 
 int main(int argc, char** argv) {

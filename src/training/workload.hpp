@@ -1,0 +1,33 @@
+// Workload kind `training`: a transformer, its 3D-parallel layout and pipeline schedule, read from an
+// experiment.
+#pragma once
+
+#include <string>
+#include <vector>
+#include <yaml-cpp/yaml.h>
+
+#include "core/yaml.hpp"
+#include "platform/spec.hpp"
+#include "training/layout.hpp"
+#include "training/model.hpp"
+#include "training/schedule.hpp"
+
+namespace whatif::training {
+
+struct TrainingSpec {
+  TransformerConfig model;
+  ParallelLayout layout;
+  ScheduleKind schedule = ScheduleKind::one_f_one_b;
+  ChimeraVariant variant = ChimeraVariant::direct;
+  bool scatter_gather = true;  // Megatron's pipeline p2p optimisation: b*s*h/t per link, then an allgather
+  std::vector<std::string> gpu_hosts;  // every GPU of the platform, node-major: rank placement indexes it
+  std::string gpu_model;               // catalog name of those GPUs
+  int gpus_per_node = 0;
+  std::vector<std::string> warnings;
+};
+
+// Reads and validates the workload mapping against the platform; problems go to scope.diag.
+TrainingSpec parse_training(const YAML::Node& workload, const core::Scope& scope,
+                            const platform::PlatformSpec& platform);
+
+}  // namespace whatif::training

@@ -15,16 +15,11 @@ namespace whatif::training {
 
 namespace sg = simgrid::s4u;
 
-namespace {
-
-// A message is named by the boundary it crosses: (pipeline, stage it leaves, direction, micro-batch).
 int boundary_tag(const Schedule& s, int pipeline, int from_stage, StepKind kind, int micro_batch) {
   long tag = ((static_cast<long>(micro_batch) * s.pipelines + pipeline) * s.stages() + from_stage) * 2 +
              (kind == StepKind::forward ? 0 : 1);
   return static_cast<int>(tag);
 }
-
-}  // namespace
 
 ExecutionResult run_pipeline(const PipelineRunInput& in, sim::SimEngine& engine) {
   const Schedule& s = *in.schedule;

@@ -20,6 +20,9 @@ struct PipelineRunInput {
   double boundary_bytes = 0;              // activation (forward) or gradient (backward) sent between stages
 };
 
+// The tag of the message crossing a stage boundary: (pipeline, stage it leaves, direction, micro-batch).
+int boundary_tag(const Schedule& s, int pipeline, int from_stage, StepKind kind, int micro_batch);
+
 // Runs the schedule on the built platform and returns what the executor returns, measured on the simulated
 // timeline: every step's start and end, the makespan, busy time, bubbles and activations in flight. With
 // free communication it equals execute_schedule() exactly (a test holds it to that). Throws

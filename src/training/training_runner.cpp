@@ -5,6 +5,9 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <map>
+#include <memory>
+#include <simgrid/s4u/Actor.hpp>
+#include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Host.hpp>
 
 #include "core/units.hpp"
@@ -60,6 +63,175 @@ class CollectiveProbe {
   std::map<std::tuple<int, std::vector<std::string>, std::uint64_t>, double> cache_;
 };
 
+// Full mode: one actor per GPU. Each plays its pipeline device's schedule for its (tensor, data) replica,
+// running every tensor-parallel allreduce and pipeline allgather as a real collective with its tensor group
+// and sending its slice of each activation to the same tensor rank of the next stage; gradients go out over
+// its data-parallel group, overlapped like the symmetric mode's (a helper actor sends the buckets as they
+// become ready during the last backward step).
+struct FullPlan {
+  const TrainingSpec* spec;
+  const Schedule* schedule;
+  StepCost compute;  // per stage, without collectives
+  StepCost planned;  // per stage, with the probes' collective times: when gradient buckets become ready
+  std::vector<double> tp_forward, tp_backward;  // allreduce bytes per layer
+  double boundary = 0, gather_bytes = 0;
+  int layers_per_stage = 1;
+  std::vector<int> buckets;
+  std::vector<double> grad_bytes;
+};
+
+struct FullResult {
+  ExecutionResult pipe;        // timings of replica (tensor 0, data 0)
+  std::vector<double> finish;  // per pipeline device, the last of its GPUs to finish its gradients
+};
+
+std::vector<int> nodes_of(const std::vector<sg::Host*>& hosts) {
+  std::map<std::string, int> index;
+  std::vector<int> out;
+  for (sg::Host* h : hosts)
+    out.push_back(index.emplace(h->get_property("node"), static_cast<int>(index.size())).first->second);
+  return out;
+}
+
+FullResult run_full(const FullPlan& plan, sim::SimEngine& engine) {
+  const TrainingSpec& spec = *plan.spec;
+  const Schedule& s = *plan.schedule;
+  const ParallelLayout& l = spec.layout;
+  const int p = l.pipeline, t = l.tensor, d = l.data;
+  const bool chimera = spec.schedule == ScheduleKind::chimera;
+  const bool gather = spec.scatter_gather && t > 1;
+  auto host = [&](int i, int j, int k) { return sg::Host::by_name(spec.gpu_hosts[gpu_of(l, {i, j, k})]); };
+  auto make = [](const std::string& name, std::vector<sg::Host*> hosts) {
+    auto nodes = nodes_of(hosts);
+    return std::make_unique<sim::Communicator>(name, std::move(hosts), std::move(nodes));
+  };
+  // Communicators: tensor groups per (stage, replica), pipelines per (tensor rank, replica), gradient groups
+  // per (tensor rank, stage pair).
+  std::vector<std::unique_ptr<sim::Communicator>> tp(p * d), pp(t * d), dp(t * p);
+  std::vector<int> dp_rank(static_cast<size_t>(t) * p * d);
+  for (int j = 0; j < p; ++j)
+    for (int k = 0; k < d; ++k) {
+      std::vector<sg::Host*> hs;
+      for (int i = 0; i < t; ++i)
+        hs.push_back(host(i, j, k));
+      tp[j * d + k] = make("tp", hs);
+    }
+  for (int i = 0; i < t; ++i)
+    for (int k = 0; k < d; ++k) {
+      std::vector<sg::Host*> hs;
+      for (int j = 0; j < p; ++j)
+        hs.push_back(host(i, j, k));
+      pp[i * d + k] = make("pp", hs);
+    }
+  for (int i = 0; i < t; ++i)
+    for (int j = 0; j < p; ++j) {
+      int owner = chimera ? std::min(j, p - 1 - j) : j;
+      if (owner != j) continue;
+      std::vector<sg::Host*> hs;
+      for (int k = 0; k < d; ++k) {
+        dp_rank[(static_cast<size_t>(i) * p + j) * d + k] = static_cast<int>(hs.size());
+        hs.push_back(host(i, j, k));
+        if (chimera) {
+          dp_rank[(static_cast<size_t>(i) * p + (p - 1 - j)) * d + k] = static_cast<int>(hs.size());
+          hs.push_back(host(i, p - 1 - j, k));
+        }
+      }
+      dp[i * p + j] = make("dp", hs);
+      if (chimera) dp[i * p + (p - 1 - j)] = nullptr;
+    }
+  auto dp_comm = [&](int i, int j) -> sim::Communicator& {
+    return *dp[i * p + (chimera ? std::min(j, p - 1 - j) : j)];
+  };
+
+  FullResult r;
+  r.pipe.timings.resize(p);
+  for (int j = 0; j < p; ++j)
+    r.pipe.timings[j].resize(s.steps[j].size());
+  r.finish.assign(p, 0.0);
+  const double start = engine.now();
+  auto allreduce = [](sim::Communicator& c, int rank, double bytes) {
+    sim::run_collective(sim::CollectiveOp::allreduce, c, rank, static_cast<std::uint64_t>(bytes));
+  };
+
+  for (int g = 0; g < l.gpus(); ++g) {
+    RankCoord c = coord_of(l, g);
+    sg::Host* h = host(c.tensor, c.pipeline, c.data);
+    sg::Actor::create(fmt::format("gpu{}", g), h, [&, c, h] {
+      const int i = c.tensor, j = c.pipeline, k = c.data;
+      sim::Communicator& tpc = *tp[j * d + k];
+      sim::Communicator& ppc = *pp[i * d + k];
+      const double speed = h->get_speed();
+      std::vector<sim::Request> sends;
+      sg::ActorPtr grads;
+      const auto& steps = s.steps[j];
+      for (size_t x = 0; x < steps.size(); ++x) {
+        const Step& step = steps[x];
+        const bool forward = step.kind == StepKind::forward;
+        int from = forward ? step.stage - 1 : step.stage + 1;
+        bool has_input = from >= 0 && from < s.stages();
+        if (has_input && s.device_of(step.pipeline, from) != j)
+          ppc.recv(j, s.device_of(step.pipeline, from),
+                   boundary_tag(s, step.pipeline, from, step.kind, step.micro_batch));
+        double begin = sg::Engine::get_clock();
+        if (x + 1 == steps.size() && plan.buckets[j] > 1) {
+          // Gradient buckets become ready evenly over this last backward step.
+          double planned = forward ? plan.planned.forward[step.stage] : plan.planned.backward[step.stage];
+          int n = plan.buckets[j];
+          double bytes = plan.grad_bytes[j] / n;
+          sim::Communicator* dpc = &dp_comm(i, j);
+          int rank = dp_rank[(static_cast<size_t>(i) * p + j) * d + k];
+          grads = sg::Actor::create(fmt::format("grads{}", gpu_of(l, c)), h, [=] {
+            for (int b = 0; b < n; ++b) {
+              double ready = begin + planned * (b + 1) / n;
+              if (sg::Engine::get_clock() < ready) sg::this_actor::sleep_until(ready);
+              sim::run_collective(sim::CollectiveOp::allreduce, *dpc, rank,
+                                  static_cast<std::uint64_t>(bytes));
+            }
+          });
+        }
+        if (gather && has_input) {
+          sim::run_collective(sim::CollectiveOp::allgather, tpc, i,
+                              static_cast<std::uint64_t>(plan.gather_bytes));
+        }
+        double seconds = forward ? plan.compute.forward[step.stage] : plan.compute.backward[step.stage];
+        if (seconds > 0) sg::this_actor::execute(seconds * speed);
+        if (t > 1)
+          for (int layer = 0; layer < plan.layers_per_stage; ++layer)
+            for (double bytes : forward ? plan.tp_forward : plan.tp_backward)
+              allreduce(tpc, i, bytes);
+        if (i == 0 && k == 0) r.pipe.timings[j][x] = {begin - start, sg::Engine::get_clock() - start};
+        int to = forward ? step.stage + 1 : step.stage - 1;
+        if (to >= 0 && to < s.stages() && s.device_of(step.pipeline, to) != j)
+          sends.push_back(ppc.isend(j, s.device_of(step.pipeline, to),
+                                    static_cast<std::uint64_t>(plan.boundary),
+                                    boundary_tag(s, step.pipeline, step.stage, step.kind, step.micro_batch)));
+      }
+      sim::wait_all(sends);
+      if (grads) {
+        grads->join();
+      } else {
+        allreduce(dp_comm(i, j), dp_rank[(static_cast<size_t>(i) * p + j) * d + k], plan.grad_bytes[j]);
+      }
+      double done = sg::Engine::get_clock() - start;
+      r.finish[j] = std::max(r.finish[j], done);
+    });
+  }
+  engine.run();
+
+  r.pipe.makespan = 0;
+  r.pipe.busy.assign(p, 0.0);
+  for (int j = 0; j < p; ++j)
+    for (const auto& timing : r.pipe.timings[j]) {
+      r.pipe.makespan = std::max(r.pipe.makespan, timing.end);
+      r.pipe.busy[j] += timing.end - timing.start;
+    }
+  r.pipe.bubble_fraction.resize(p);
+  for (int j = 0; j < p; ++j)
+    r.pipe.bubble_fraction[j] = 1.0 - r.pipe.busy[j] / r.pipe.makespan;
+  r.pipe.peak_in_flight = peak_in_flight(s);
+  return r;
+}
+
 }  // namespace
 
 report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::PlatformSpec& platform,
@@ -94,6 +266,7 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
       static_cast<double>(m.sequence) * l.micro_batch * m.hidden * bytes_per_element(m.precision);
   const double boundary = (spec.scatter_gather && t > 1 ? boundary_full / t : boundary_full) * fraction;
   StepCost cost = StepCost::uniform(stages, 0, 0);
+  StepCost compute = StepCost::uniform(stages, 0, 0);  // the same steps without their collectives
   double tp_per_step_forward = 0, tp_per_step_backward = 0;
   for (int stage = 0; stage < stages; ++stage) {
     int device = schedule.device_of(0, stage);
@@ -120,6 +293,13 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
     }
     cost.forward[stage] = f;
     cost.backward[stage] = b;
+    compute.forward[stage] = f - layers_per_stage * tp_f;
+    compute.backward[stage] = b - layers_per_stage * tp_b;
+    if (spec.scatter_gather && t > 1) {
+      double gather = probe.time(sim::CollectiveOp::allgather, group, boundary_full * fraction);
+      if (stage > 0) compute.forward[stage] -= gather;
+      if (stage < stages - 1) compute.backward[stage] -= gather;
+    }
     tp_per_step_forward = std::max(tp_per_step_forward, layers_per_stage * tp_f);
     tp_per_step_backward = std::max(tp_per_step_backward, layers_per_stage * tp_b);
   }
@@ -128,19 +308,25 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
   std::vector<std::string> devices;
   for (int dev = 0; dev < p; ++dev)
     devices.push_back(host_of(0, dev, 0));
-  PipelineRunInput input{&schedule, devices, cost, boundary};
-  double pipeline_start = engine.now();
-  ExecutionResult pipe = run_pipeline(input, engine);
 
   // Gradients: each GPU's share allreduced over its data-parallel group (and, in Chimera, over the devices
   // holding the other replica of its stages). With overlap, DDP-style buckets become ready evenly during the
   // device's last backward step and go out one after another; without, everything waits for that step.
-  std::vector<double> grad_bytes(p), dp_time(p), dp_exposed(p), finish(p), memory(p);
+  const bool chimera = spec.schedule == ScheduleKind::chimera;
+  std::vector<double> grad_bytes(p), dp_time(p), dp_exposed(p), finish(p), bucket_time(p);
+  std::vector<int> buckets(p);
   std::vector<MemoryBreakdown> mem(p);
-  std::vector<int> in_flight = pipe.peak_in_flight;
+  std::vector<int> in_flight = peak_in_flight(schedule);
+  auto dp_group = [&](int dev, int tensor) {
+    std::vector<std::string> group;
+    for (int k = 0; k < d; ++k) {
+      group.push_back(host_of(tensor, dev, k));
+      if (chimera) group.push_back(host_of(tensor, p - 1 - dev, k));
+    }
+    return group;
+  };
   double optimizer = 0;
   for (int dev = 0; dev < p; ++dev) {
-    bool chimera = spec.schedule == ScheduleKind::chimera;
     StageMemoryInput smi;
     smi.layers = layers_per_stage * v * (chimera ? 2 : 1);
     smi.tensor = t;
@@ -154,28 +340,12 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
         schedule.device_of(0, stages - 1) == dev || (chimera && schedule.device_of(1, stages - 1) == dev);
     mem[dev] = stage_memory(m, smi);
     grad_bytes[dev] = mem[dev].parameters * bytes_per_element(m.precision);
-    std::vector<std::string> group;
-    for (int k = 0; k < d; ++k) {
-      group.push_back(host_of(0, dev, k));
-      if (chimera) group.push_back(host_of(0, p - 1 - dev, k));
-    }
-    int buckets = l.overlap_grad_allreduce
-                      ? std::max(1, static_cast<int>(std::ceil(grad_bytes[dev] / l.bucket_bytes)))
-                      : 1;
-    double bucket_time = probe.time(sim::CollectiveOp::allreduce, group, grad_bytes[dev] / buckets);
-    dp_time[dev] = bucket_time * buckets;
-    const auto& last = pipe.timings[dev].back();
-    double end = last.end;
-    if (l.overlap_grad_allreduce && buckets > 1) {
-      double duration = last.end - last.start;
-      end = last.start;
-      for (int i = 0; i < buckets; ++i)
-        end = std::max(end, last.start + duration * (i + 1) / buckets) + bucket_time;
-    } else {
-      end = last.end + bucket_time;
-    }
-    dp_exposed[dev] = end - last.end;
-    finish[dev] = end;
+    buckets[dev] = l.overlap_grad_allreduce
+                       ? std::max(1, static_cast<int>(std::ceil(grad_bytes[dev] / l.bucket_bytes)))
+                       : 1;
+    bucket_time[dev] =
+        probe.time(sim::CollectiveOp::allreduce, dp_group(dev, 0), grad_bytes[dev] / buckets[dev]);
+    dp_time[dev] = bucket_time[dev] * buckets[dev];
     // Adam step: reads the 16-bit gradient and the fp32 master weight, momentum and variance, writes the
     // last three and the 16-bit weight: 2 + 12 + 12 + 2 = 28 bytes per parameter (its own share under
     // ZeRO-1).
@@ -183,8 +353,38 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
     optimizer = std::max(
         optimizer, roofline.duration({OpClass::elementwise, Precision::fp32, 10 * params, 28 * params, {}}));
   }
+
+  ExecutionResult pipe;
+  if (!spec.full) {
+    pipe = run_pipeline({&schedule, devices, cost, boundary}, engine);
+    // A gradient bucket goes out when every member of its group has it: in Chimera the group also holds the
+    // device with the other replica of the stage, whose last backward ends at another time.
+    auto ready = [&](int dev, int b) {
+      const auto& last = pipe.timings[dev].back();
+      return buckets[dev] > 1 ? last.start + (last.end - last.start) * (b + 1) / buckets[dev] : last.end;
+    };
+    for (int dev = 0; dev < p; ++dev) {
+      int partner = chimera ? p - 1 - dev : dev;
+      double end = 0;
+      for (int b = 0; b < buckets[dev]; ++b)
+        end = std::max({end, ready(dev, b), ready(partner, b)}) + bucket_time[dev];
+      finish[dev] = end;
+    }
+  } else {
+    FullPlan plan{
+        &spec,   &schedule, compute, cost, {}, {}, boundary, boundary_full * fraction, layers_per_stage,
+        buckets, grad_bytes};
+    for (double bytes : layer.forward_allreduce_bytes)
+      plan.tp_forward.push_back(bytes * fraction);
+    for (double bytes : layer.backward_allreduce_bytes)
+      plan.tp_backward.push_back(bytes * fraction);
+    FullResult full = run_full(plan, engine);
+    pipe = full.pipe;
+    finish = full.finish;
+  }
+  for (int dev = 0; dev < p; ++dev)
+    dp_exposed[dev] = finish[dev] - pipe.timings[dev].back().end;
   double iteration = *std::max_element(finish.begin(), finish.end()) + optimizer;
-  (void)pipeline_start;
 
   // Report.
   report::WorkloadOutput out;
@@ -252,7 +452,7 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
                  {"virtual_stages", v},
                  {"schedule", std::string(to_string(spec.schedule))},
                  {"micro_batches", l.micro_batches()},
-                 {"mode", "symmetric"},
+                 {"mode", spec.full ? "full" : "symmetric"},
                  {"iteration_time_s", iteration},
                  {"pipeline_time_s", pipe.makespan},
                  {"optimizer_time_s", optimizer},

@@ -90,6 +90,7 @@ TrainingSpec parse_training(const YAML::Node& workload, const core::Scope& scope
   }
   spec.schedule = parse_schedule_kind(schedule_name);
 
+  if (auto mode = r.choice("mode", {"symmetric", "full"})) spec.full = *mode == "full";
   YAML::Node placement = r.node("placement");
   if (placement.IsDefined()) {
     MapReader pl(placement, scope.child("placement", ""));

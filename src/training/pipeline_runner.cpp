@@ -2,6 +2,8 @@
 #include "training/pipeline_runner.hpp"
 
 #include <fmt/format.h>
+#include <map>
+#include <tuple>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Host.hpp>
@@ -15,8 +17,31 @@ namespace whatif::training {
 
 namespace sg = simgrid::s4u;
 
-int boundary_tag(const Schedule& s, int pipeline, int from_stage, StepKind kind, int micro_batch) {
-  long tag = ((static_cast<long>(micro_batch) * s.pipelines + pipeline) * s.stages() + from_stage) * 2 +
+BoundaryTags::BoundaryTags(const Schedule& s) : s_(s) {
+  // The messages of each ordered device pair, as the sender sends them and as the receiver takes them.
+  using Key = std::tuple<int, int, int, int>;  // pipeline, stage it leaves, direction, micro-batch
+  std::map<std::pair<int, int>, std::vector<Key>> sent, taken;
+  for (int d = 0; d < s.devices; ++d)
+    for (const Step& step : s.steps[d]) {
+      int dir = step.kind == StepKind::forward ? 1 : -1;
+      int in = step.stage - dir, out = step.stage + dir;
+      if (in >= 0 && in < s.stages() && s.device_of(step.pipeline, in) != d)
+        taken[{s.device_of(step.pipeline, in), d}].emplace_back(step.pipeline, in, dir, step.micro_batch);
+      if (out >= 0 && out < s.stages() && s.device_of(step.pipeline, out) != d)
+        sent[{d, s.device_of(step.pipeline, out)}].emplace_back(step.pipeline, step.stage, dir,
+                                                                step.micro_batch);
+    }
+  fifo_ = sent == taken;
+  long max_tag = static_cast<long>(s.micro_batches) * s.pipelines * s.stages() * 2;
+  if (!fifo_ && max_tag >= sim::kCollectiveTagBase)
+    throw core::InputError(
+        fmt::format("{} micro-batches x {} stages x {} pipelines is more than the runner tags",
+                    s.micro_batches, s.stages(), s.pipelines));
+}
+
+int BoundaryTags::tag(int pipeline, int from_stage, StepKind kind, int micro_batch) const {
+  if (fifo_) return 0;
+  long tag = ((static_cast<long>(micro_batch) * s_.pipelines + pipeline) * s_.stages() + from_stage) * 2 +
              (kind == StepKind::forward ? 0 : 1);
   return static_cast<int>(tag);
 }
@@ -26,11 +51,7 @@ ExecutionResult run_pipeline(const PipelineRunInput& in, sim::SimEngine& engine)
   if (static_cast<int>(in.device_hosts.size()) != s.devices)
     throw core::InputError(
         fmt::format("pipeline of {} devices given {} hosts", s.devices, in.device_hosts.size()));
-  long max_tag = static_cast<long>(s.micro_batches) * s.pipelines * s.stages() * 2;
-  if (max_tag >= sim::kCollectiveTagBase)
-    throw core::InputError(
-        fmt::format("{} micro-batches x {} stages x {} pipelines is more than the runner tags",
-                    s.micro_batches, s.stages(), s.pipelines));
+  const BoundaryTags tags(s);
   std::vector<sg::Host*> hosts;
   for (const auto& name : in.device_hosts) {
     sg::Host* h = sg::Host::by_name_or_null(name);
@@ -56,8 +77,7 @@ ExecutionResult run_pipeline(const PipelineRunInput& in, sim::SimEngine& engine)
       int from_stage = forward ? step.stage - 1 : step.stage + 1;
       if (from_stage >= 0 && from_stage < s.stages()) {
         int src = s.device_of(step.pipeline, from_stage);
-        if (src != d)
-          comm.recv(d, src, boundary_tag(s, step.pipeline, from_stage, step.kind, step.micro_batch));
+        if (src != d) comm.recv(d, src, tags.tag(step.pipeline, from_stage, step.kind, step.micro_batch));
       }
       double begin = sg::Engine::get_clock();
       double seconds = forward ? in.cost.forward[step.stage] : in.cost.backward[step.stage];
@@ -67,8 +87,8 @@ ExecutionResult run_pipeline(const PipelineRunInput& in, sim::SimEngine& engine)
       if (to_stage >= 0 && to_stage < s.stages()) {
         int dst = s.device_of(step.pipeline, to_stage);
         if (dst != d)
-          sends.push_back(comm.isend(
-              d, dst, bytes, boundary_tag(s, step.pipeline, step.stage, step.kind, step.micro_batch)));
+          sends.push_back(
+              comm.isend(d, dst, bytes, tags.tag(step.pipeline, step.stage, step.kind, step.micro_batch)));
       }
     }
     sim::wait_all(sends);

@@ -20,8 +20,20 @@ struct PipelineRunInput {
   double boundary_bytes = 0;              // activation (forward) or gradient (backward) sent between stages
 };
 
-// The tag of the message crossing a stage boundary: (pipeline, stage it leaves, direction, micro-batch).
-int boundary_tag(const Schedule& s, int pipeline, int from_stage, StepKind kind, int micro_batch);
+// How the messages crossing stage boundaries are told apart. When every device receives from each neighbour
+// in the order that neighbour sends (GPipe, 1F1B, and whatever else the check finds), one FIFO mailbox per
+// pair of devices suffices; otherwise each message gets its own tag, (pipeline, stage it leaves, direction,
+// micro-batch), at the price of a mailbox per message (hundreds of thousands for large pipelines).
+class BoundaryTags {
+ public:
+  explicit BoundaryTags(const Schedule& s);
+  bool fifo() const { return fifo_; }
+  int tag(int pipeline, int from_stage, StepKind kind, int micro_batch) const;
+
+ private:
+  const Schedule& s_;
+  bool fifo_ = false;
+};
 
 // Runs the schedule on the built platform and returns what the executor returns, measured on the simulated
 // timeline: every step's start and end, the makespan, busy time, bubbles and activations in flight. With

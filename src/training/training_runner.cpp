@@ -143,6 +143,7 @@ FullResult run_full(const FullPlan& plan, sim::SimEngine& engine) {
     return *dp[i * p + (chimera ? std::min(j, p - 1 - j) : j)];
   };
 
+  const BoundaryTags tags(s);
   FullResult r;
   r.pipe.timings.resize(p);
   for (int j = 0; j < p; ++j)
@@ -171,7 +172,7 @@ FullResult run_full(const FullPlan& plan, sim::SimEngine& engine) {
         bool has_input = from >= 0 && from < s.stages();
         if (has_input && s.device_of(step.pipeline, from) != j)
           ppc.recv(j, s.device_of(step.pipeline, from),
-                   boundary_tag(s, step.pipeline, from, step.kind, step.micro_batch));
+                   tags.tag(step.pipeline, from, step.kind, step.micro_batch));
         double begin = sg::Engine::get_clock();
         if (x + 1 == steps.size() && plan.buckets[j] > 1) {
           // Gradient buckets become ready evenly over this last backward step.
@@ -204,7 +205,7 @@ FullResult run_full(const FullPlan& plan, sim::SimEngine& engine) {
         if (to >= 0 && to < s.stages() && s.device_of(step.pipeline, to) != j)
           sends.push_back(ppc.isend(j, s.device_of(step.pipeline, to),
                                     static_cast<std::uint64_t>(plan.boundary),
-                                    boundary_tag(s, step.pipeline, step.stage, step.kind, step.micro_batch)));
+                                    tags.tag(step.pipeline, step.stage, step.kind, step.micro_batch)));
       }
       sim::wait_all(sends);
       if (grads) {

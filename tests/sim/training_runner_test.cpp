@@ -73,6 +73,19 @@ TEST(PipelineRunner, FreeCommunicationReproducesTheExecutor) {
   }
 }
 
+// GPipe and 1F1B receive from each neighbour in sending order, so one FIFO mailbox per device pair is enough;
+// the check must say so, and must not for an order that is not FIFO (the free-communication test above runs
+// every schedule through whichever way the check picks).
+TEST(PipelineRunner, FifoMailboxesOnlyWhenTheOrderAllowsIt) {
+  EXPECT_TRUE(BoundaryTags(generate_schedule(ScheduleKind::gpipe, 8, 32)).fifo());
+  EXPECT_TRUE(BoundaryTags(generate_schedule(ScheduleKind::one_f_one_b, 8, 32)).fifo());
+  Schedule swapped = generate_schedule(ScheduleKind::gpipe, 2, 2);
+  std::swap(swapped.steps[1][0], swapped.steps[1][1]);  // device 1 takes micro-batch 1 before 0
+  BoundaryTags tags(swapped);
+  EXPECT_FALSE(tags.fifo());
+  EXPECT_NE(tags.tag(0, 0, StepKind::forward, 0), tags.tag(0, 0, StepKind::forward, 1));
+}
+
 // uniform-star-8.yaml: a message of S bytes between two GPUs takes 2 us + S / 10 GB/s; S = 1e6 B -> 102 us.
 // 1F1B over 2 devices, 1 micro-batch, forward 1 ms, backward 2 ms:
 //   dev0 F0 [0, 1 ms] -> activation 102 us -> dev1 F0 [1.102, 2.102] -> dev1 B0 [2.102, 4.102]

@@ -84,7 +84,7 @@ double sim_ping_pong(sg4::Engine& engine, Communicator& comm, long rounds) {
 
 }  // namespace
 
-EngineBenchResult bench_engine(long activities) {
+EngineBenchResult bench_engine(long activities, const std::vector<BenchPhase>& phases) {
   if (activities < 2) throw std::invalid_argument("bench_engine needs at least 2 activities");
   std::optional<SimEngine> own_engine;
   if (!sg4::Engine::is_initialized()) own_engine.emplace();
@@ -113,6 +113,20 @@ EngineBenchResult bench_engine(long activities) {
   result.raw_per_second = static_cast<double>(result.activities) / std::max(raw, 1e-12);
   result.sim_per_second = static_cast<double>(result.activities) / std::max(sim, 1e-12);
   result.ratio = result.sim_per_second / result.raw_per_second;
+  const std::vector<std::string> hosts{a->get_name(), b->get_name()};
+  for (const auto& phase : phases) {
+    phase.run(hosts);  // warm-up
+    BenchPhaseResult r{phase.name, 0, std::numeric_limits<double>::infinity(), 0, 0};
+    for (int i = 0; i < kRepeats; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      r.activities = phase.run(hosts);
+      r.seconds = std::min(r.seconds,
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    r.per_second = static_cast<double>(r.activities) / std::max(r.seconds, 1e-12);
+    r.ratio = r.per_second / result.raw_per_second;
+    result.phases.push_back(r);
+  }
   return result;
 }
 

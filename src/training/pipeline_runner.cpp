@@ -109,4 +109,13 @@ ExecutionResult run_pipeline(const PipelineRunInput& in, sim::SimEngine& engine)
   return result;
 }
 
+long bench_pipeline(ScheduleKind kind, const std::vector<std::string>& hosts, long activities,
+                    sim::SimEngine& engine) {
+  // Per micro-batch: 2 forwards, 2 backwards (executions) and 2 messages.
+  const int micro_batches = static_cast<int>(std::max(1L, activities / 6));
+  Schedule s = generate_schedule(kind, 2, micro_batches);
+  run_pipeline({&s, hosts, StepCost::uniform(2, 1e-6, 2e-6), 8}, engine);
+  return 6L * micro_batches;
+}
+
 }  // namespace whatif::training

@@ -95,6 +95,11 @@ ExecutionResult run_pipeline(const PipelineRunInput& in, sim::SimEngine& engine)
   });
   engine.run();
 
+  summarise_timings(s, result);
+  return result;
+}
+
+void summarise_timings(const Schedule& s, ExecutionResult& result) {
   result.makespan = 0;
   result.busy.assign(s.devices, 0.0);
   for (int d = 0; d < s.devices; ++d)
@@ -106,7 +111,6 @@ ExecutionResult run_pipeline(const PipelineRunInput& in, sim::SimEngine& engine)
   for (int d = 0; d < s.devices; ++d)
     result.bubble_fraction[d] = result.makespan > 0 ? 1.0 - result.busy[d] / result.makespan : 0.0;
   result.peak_in_flight = peak_in_flight(s);
-  return result;
 }
 
 long bench_pipeline(ScheduleKind kind, const std::vector<std::string>& hosts, long activities,

@@ -41,6 +41,9 @@ class BoundaryTags {
 // sim::SimulationError on deadlock and core::InputError when a host is missing.
 ExecutionResult run_pipeline(const PipelineRunInput& input, sim::SimEngine& engine);
 
+// Fills makespan, busy time, bubbles and activations in flight from the timings of a simulated schedule.
+void summarise_timings(const Schedule& s, ExecutionResult& result);
+
 // A benchmark of the runner for `whatif bench engine`: a 2-stage pipeline (GPipe or 1F1B) over the two given
 // hosts with about `activities` executions and messages; returns how many it performed.
 long bench_pipeline(ScheduleKind kind, const std::vector<std::string>& hosts, long activities,

@@ -219,17 +219,7 @@ FullResult run_full(const FullPlan& plan, sim::SimEngine& engine) {
   }
   engine.run();
 
-  r.pipe.makespan = 0;
-  r.pipe.busy.assign(p, 0.0);
-  for (int j = 0; j < p; ++j)
-    for (const auto& timing : r.pipe.timings[j]) {
-      r.pipe.makespan = std::max(r.pipe.makespan, timing.end);
-      r.pipe.busy[j] += timing.end - timing.start;
-    }
-  r.pipe.bubble_fraction.resize(p);
-  for (int j = 0; j < p; ++j)
-    r.pipe.bubble_fraction[j] = 1.0 - r.pipe.busy[j] / r.pipe.makespan;
-  r.pipe.peak_in_flight = peak_in_flight(s);
+  summarise_timings(s, r.pipe);
   return r;
 }
 

@@ -387,8 +387,9 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
   table.title = fmt::format(
       "{} on {} GPUs (t={}, p={}, d={}, v={}), {} schedule, {} micro-batches of {}: one iteration", m.name,
       gpus, t, p, d, v, to_string(spec.schedule), l.micro_batches(), l.micro_batch);
-  table.headers = {"stage GPU",         "fwd step (ms)",     "bwd step (ms)",   "bubble",
-                   "TP comm/step (ms)", "DP allreduce (ms)", "DP exposed (ms)", "memory (GiB)"};
+  table.headers = {
+      "stage GPU",         "fwd step (ms)",   "bwd step (ms)", "bubble", "TP comm per micro-batch (ms)",
+      "DP allreduce (ms)", "DP exposed (ms)", "memory (GiB)"};
   table.right_align = {false, true, true, true, true, true, true, true};
   json stages_json = json::array();
   for (int dev = 0; dev < p; ++dev) {

@@ -31,6 +31,15 @@ double ops_time(const std::vector<Op>& ops, const cost::RooflineModel& roofline,
   return t;
 }
 
+// The node of each host, numbered 0..N-1 in order of first appearance (what hierarchical collectives need).
+std::vector<int> nodes_of(const std::vector<sg::Host*>& hosts) {
+  std::map<std::string, int> index;
+  std::vector<int> out;
+  for (sg::Host* h : hosts)
+    out.push_back(index.emplace(h->get_property("node"), static_cast<int>(index.size())).first->second);
+  return out;
+}
+
 // Simulated time of one collective on a group of GPUs, memoised: the platform is symmetric, so one run per
 // (operation, group size, bytes) on a representative group stands for all of them.
 class CollectiveProbe {
@@ -41,15 +50,9 @@ class CollectiveProbe {
     auto key = std::make_tuple(static_cast<int>(op), hosts, static_cast<std::uint64_t>(bytes));
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
     std::vector<sg::Host*> hs;
-    std::vector<int> nodes;
-    std::map<std::string, int> node_index;
-    for (const auto& h : hosts) {
-      sg::Host* host = sg::Host::by_name(h);
-      hs.push_back(host);
-      nodes.push_back(
-          node_index.emplace(host->get_property("node"), static_cast<int>(node_index.size())).first->second);
-    }
-    sim::Communicator comm("probe", hs, nodes);
+    for (const auto& h : hosts)
+      hs.push_back(sg::Host::by_name(h));
+    sim::Communicator comm("probe", hs, nodes_of(hs));
     double start = engine_.now();
     sim::launch_collective(op, comm, static_cast<std::uint64_t>(bytes));
     engine_.run();
@@ -84,14 +87,6 @@ struct FullResult {
   ExecutionResult pipe;        // timings of replica (tensor 0, data 0)
   std::vector<double> finish;  // per pipeline device, the last of its GPUs to finish its gradients
 };
-
-std::vector<int> nodes_of(const std::vector<sg::Host*>& hosts) {
-  std::map<std::string, int> index;
-  std::vector<int> out;
-  for (sg::Host* h : hosts)
-    out.push_back(index.emplace(h->get_property("node"), static_cast<int>(index.size())).first->second);
-  return out;
-}
 
 FullResult run_full(const FullPlan& plan, sim::SimEngine& engine) {
   const TrainingSpec& spec = *plan.spec;
@@ -267,16 +262,18 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
       tp_f += probe.time(sim::CollectiveOp::allreduce, group, bytes * fraction);
     for (double bytes : layer.backward_allreduce_bytes)
       tp_b += probe.time(sim::CollectiveOp::allreduce, group, bytes * fraction);
+    // Compute alone (what full mode executes), then with the collectives charged by their probes.
+    double cf = layers_per_stage * ops_time(layer.forward, roofline, m.precision) * fraction;
+    double cb = layers_per_stage * ops_time(layer.backward, roofline, m.precision) * fraction;
     double f = layers_per_stage * (ops_time(layer.forward, roofline, m.precision) * fraction + tp_f);
     double b = layers_per_stage * (ops_time(layer.backward, roofline, m.precision) * fraction + tp_b);
-    if (stage == 0) {
-      f += ops_time(embedding.forward, roofline, m.precision) * fraction;
-      b += ops_time(embedding.backward, roofline, m.precision) * fraction;
-    }
-    if (stage == stages - 1) {
-      f += ops_time(output.forward, roofline, m.precision) * fraction;
-      b += ops_time(output.backward, roofline, m.precision) * fraction;
-    }
+    auto add_ops = [&](const BlockOps& ops) {
+      double of = ops_time(ops.forward, roofline, m.precision) * fraction;
+      double ob = ops_time(ops.backward, roofline, m.precision) * fraction;
+      f += of, cf += of, b += ob, cb += ob;
+    };
+    if (stage == 0) add_ops(embedding);
+    if (stage == stages - 1) add_ops(output);
     if (spec.scatter_gather && t > 1) {
       double gather = probe.time(sim::CollectiveOp::allgather, group, boundary_full * fraction);
       if (stage > 0) f += gather;
@@ -284,13 +281,8 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
     }
     cost.forward[stage] = f;
     cost.backward[stage] = b;
-    compute.forward[stage] = f - layers_per_stage * tp_f;
-    compute.backward[stage] = b - layers_per_stage * tp_b;
-    if (spec.scatter_gather && t > 1) {
-      double gather = probe.time(sim::CollectiveOp::allgather, group, boundary_full * fraction);
-      if (stage > 0) compute.forward[stage] -= gather;
-      if (stage < stages - 1) compute.backward[stage] -= gather;
-    }
+    compute.forward[stage] = cf;
+    compute.backward[stage] = cb;
     tp_per_step_forward = std::max(tp_per_step_forward, layers_per_stage * tp_f);
     tp_per_step_backward = std::max(tp_per_step_backward, layers_per_stage * tp_b);
   }

@@ -2,6 +2,7 @@
 #include "experiment/run.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <fmt/format.h>
 #include <sstream>
 
@@ -36,12 +37,15 @@ RunReport run_experiment(const RunOptions& options) {
 
   core::Diagnostics diag;
   core::Scope scope{e.file, "workload", e.kind, &diag, nullptr};
-  CollectiveBenchSpec bench;
-  training::TrainingSpec training_spec;
+  // Each kind validates its workload now and leaves what runs it once the platform is built.
+  std::function<report::WorkloadOutput(sim::SimEngine&)> run_workload;
   if (e.kind == "collective-bench") {
-    bench = parse_collective_bench(e.workload, scope, platform);
+    run_workload = [spec = parse_collective_bench(e.workload, scope, platform)](sim::SimEngine& engine) {
+      return run_collective_bench(spec, engine);
+    };
   } else if (e.kind == "training") {
-    training_spec = training::parse_training(e.workload, scope, platform);
+    run_workload = [spec = training::parse_training(e.workload, scope, platform), &platform](
+                       sim::SimEngine& engine) { return training::run_training(spec, platform, engine); };
   } else {
     diag.error(core::location_of(e.file, e.workload["kind"]), "workload", "", "kind",
                fmt::format("unknown workload kind '{}'{} (known: {})", e.kind,
@@ -51,9 +55,7 @@ RunReport run_experiment(const RunOptions& options) {
 
   sim::SimEngine engine(options.simgrid_args);
   platform::build_platform(platform);
-  report::WorkloadOutput output = e.kind == "training"
-                                      ? training::run_training(training_spec, platform, engine)
-                                      : run_collective_bench(bench, engine);
+  report::WorkloadOutput output = run_workload(engine);
 
   RunReport report;
   report.out_dir = options.out_dir.value_or("results/" + e.name);

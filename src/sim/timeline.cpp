@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
-#include <map>
 #include <numeric>
 #include <stdexcept>
+#include <string_view>
 
 namespace whatif::sim {
 
@@ -30,37 +30,54 @@ constexpr int kPid = 1;
 
 Timeline::Timeline(std::string process_name) : process_name_(std::move(process_name)) {}
 
-void Timeline::add(std::string track, std::string name, std::string category, double start, double end,
-                   std::vector<TimelineArg> args) {
+int Timeline::intern(std::string_view text) {
+  auto [it, added] = ids_.try_emplace(std::string(text), static_cast<int>(strings_.size()));
+  if (added) strings_.push_back(it->first);
+  return it->second;
+}
+
+void Timeline::add(std::string_view track, std::string_view name, std::string_view category, double start,
+                   double end, std::vector<TimelineArg> args) {
   if (!std::isfinite(start) || !std::isfinite(end) || end < start)
     throw std::invalid_argument(
         fmt::format("timeline event '{}' on '{}': bad interval [{}, {}] s", name, track, start, end));
-  events_.push_back(
-      TimelineEvent{std::move(track), std::move(name), std::move(category), start, end, std::move(args)});
+  events_.push_back(Event{intern(track), intern(name), intern(category), start, end, std::move(args)});
 }
 
 std::string Timeline::to_chrome_json() const {
-  std::map<std::string, int, std::less<>> tids;
-  std::vector<const std::string*> track_order;
-  for (const auto& event : events_) {
-    if (tids.emplace(event.track, static_cast<int>(tids.size()) + 1).second)
-      track_order.push_back(&event.track);
-  }
+  auto dump = [](const nlohmann::json& value) {
+    // Replace rather than throw on invalid UTF-8 in a name: a trace with one odd glyph beats no trace.
+    return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  };
+  // Tracks numbered in order of first appearance; each distinct string escaped once.
+  std::vector<int> tid(strings_.size(), 0);
+  std::vector<int> track_order;
+  for (const auto& event : events_)
+    if (tid[event.track] == 0) {
+      track_order.push_back(event.track);
+      tid[event.track] = static_cast<int>(track_order.size());
+    }
+  std::vector<std::string> quoted;
+  quoted.reserve(strings_.size());
+  for (const auto& text : strings_)
+    quoted.push_back(dump(text));
 
-  std::vector<nlohmann::json> lines;
-  lines.reserve(events_.size() + 2 * track_order.size() + 1);
-  lines.push_back(
-      {{"ph", "M"}, {"pid", kPid}, {"name", "process_name"}, {"args", {{"name", process_name_}}}});
-  for (const auto* track : track_order) {
-    const int tid = tids.find(*track)->second;
-    lines.push_back(
-        {{"ph", "M"}, {"pid", kPid}, {"tid", tid}, {"name", "thread_name"}, {"args", {{"name", *track}}}});
+  // One event per line keeps large traces diffable without paying for full indentation. The metadata lines
+  // go through nlohmann; the events are written directly, with nlohmann's key order and number format.
+  std::string out = "{\"traceEvents\":[\n";
+  out += dump({{"ph", "M"}, {"pid", kPid}, {"name", "process_name"}, {"args", {{"name", process_name_}}}});
+  for (int track : track_order) {
+    out += ",\n" + dump({{"ph", "M"},
+                         {"pid", kPid},
+                         {"tid", tid[track]},
+                         {"name", "thread_name"},
+                         {"args", {{"name", strings_[track]}}}});
     // Perfetto otherwise orders tracks by name; keep the order in which the simulation introduced them.
-    lines.push_back({{"ph", "M"},
-                     {"pid", kPid},
-                     {"tid", tid},
-                     {"name", "thread_sort_index"},
-                     {"args", {{"sort_index", tid}}}});
+    out += ",\n" + dump({{"ph", "M"},
+                         {"pid", kPid},
+                         {"tid", tid[track]},
+                         {"name", "thread_sort_index"},
+                         {"args", {{"sort_index", tid[track]}}}});
   }
 
   std::vector<std::size_t> order(events_.size());
@@ -70,30 +87,19 @@ std::string Timeline::to_chrome_json() const {
   for (std::size_t i : order) {
     const auto& event = events_[i];
     const double ts = to_trace_us(event.start);
-    nlohmann::json line{{"ph", "X"},
-                        {"pid", kPid},
-                        {"tid", tids.find(event.track)->second},
-                        {"name", event.name},
-                        {"cat", event.category},
-                        {"ts", ts},
-                        {"dur", std::max(0.0, to_trace_us(event.end) - ts)}};
+    const double dur = std::max(0.0, to_trace_us(event.end) - ts);
+    out += ",\n{";
     if (!event.args.empty()) {
       nlohmann::json args = nlohmann::json::object();
       for (const auto& arg : event.args)
         args[arg.key] = arg_value(arg.value);
-      line["args"] = std::move(args);
+      out += "\"args\":" + dump(args) + ',';
     }
-    lines.push_back(std::move(line));
+    out +=
+        fmt::format(R"("cat":{},"dur":{},"name":{},"ph":"X","pid":{},"tid":{},"ts":{}}})",
+                    quoted[event.category], dump(dur), quoted[event.name], kPid, tid[event.track], dump(ts));
   }
-
-  // One event per line keeps large traces diffable without paying for full indentation.
-  std::string out = "{\"traceEvents\":[\n";
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    // Replace rather than throw on invalid UTF-8 in a name: a trace with one odd glyph beats no trace.
-    out += lines[i].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    out += i + 1 < lines.size() ? ",\n" : "\n";
-  }
-  out += "]}\n";
+  out += "\n]}\n";
   return out;
 }
 

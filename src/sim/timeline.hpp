@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -15,27 +17,21 @@ struct TimelineArg {
   TimelineValue value;
 };
 
-struct TimelineEvent {
-  std::string track;     // one Perfetto track per distinct name: a host, a GPU, a rank
-  std::string name;      // what ran ("allreduce", "fwd mb3")
-  std::string category;  // groups events for filtering ("comm", "compute")
-  double start = 0.0;    // seconds of simulated time
-  double end = 0.0;
-  std::vector<TimelineArg> args;
-};
-
 // Independent of SimGrid (times are plain seconds) so reports can build timelines too. Output is
 // deterministic: tracks are numbered in order of first appearance, events are written sorted by start time
-// (ties keep the order they were added), and times are rounded to the nanosecond.
+// (ties keep the order they were added), and times are rounded to the nanosecond. Track, name and category
+// strings are stored once each: a large pipeline adds hundreds of thousands of events over a few dozen
+// tracks and a few thousand names.
 class Timeline {
  public:
   explicit Timeline(std::string process_name = "whatif");
 
+  // `track`: one Perfetto track per distinct name (a host, a GPU, a rank); `name`: what ran ("allreduce",
+  // "F3"); `category` groups events for filtering ("comm", "compute"); times in seconds of simulated time.
   // Throws std::invalid_argument when a time is not finite or end < start.
-  void add(std::string track, std::string name, std::string category, double start, double end,
+  void add(std::string_view track, std::string_view name, std::string_view category, double start, double end,
            std::vector<TimelineArg> args = {});
 
-  const std::vector<TimelineEvent>& events() const { return events_; }
   std::size_t size() const { return events_.size(); }
   bool empty() const { return events_.empty(); }
 
@@ -46,8 +42,17 @@ class Timeline {
   void write_chrome_json(const std::string& path) const;
 
  private:
+  struct Event {
+    int track, name, category;  // indices into strings_
+    double start, end;
+    std::vector<TimelineArg> args;
+  };
+  int intern(std::string_view text);
+
   std::string process_name_;
-  std::vector<TimelineEvent> events_;
+  std::vector<std::string> strings_;
+  std::unordered_map<std::string, int> ids_;
+  std::vector<Event> events_;
 };
 
 }  // namespace whatif::sim

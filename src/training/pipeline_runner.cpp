@@ -2,11 +2,14 @@
 #include "training/pipeline_runner.hpp"
 
 #include <fmt/format.h>
+#include <deque>
 #include <map>
+#include <memory>
 #include <tuple>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Engine.hpp>
 #include <simgrid/s4u/Host.hpp>
+#include <simgrid/s4u/Semaphore.hpp>
 
 #include "core/diagnostics.hpp"
 #include "sim/collectives.hpp"
@@ -16,6 +19,10 @@
 namespace whatif::training {
 
 namespace sg = simgrid::s4u;
+
+// A stage forgets its delivered sends when it holds this many, or twice as many as were still in flight the
+// last time (see sim::drop_done).
+constexpr size_t kKeptSends = 16;
 
 BoundaryTags::BoundaryTags(const Schedule& s) : s_(s) {
   // The messages of each ordered device pair, as the sender sends them and as the receiver takes them.
@@ -46,6 +53,57 @@ int BoundaryTags::tag(int pipeline, int from_stage, StepKind kind, int micro_bat
   return static_cast<int>(tag);
 }
 
+// A courier: an actor on the sending GPU that posts one device pair's messages one after another with
+// blocking sends.
+class StageOutbox::Courier {
+ public:
+  Courier(sim::Communicator& comm, int from, int to) {
+    actor_ = sg::Actor::create(fmt::format("courier{}>{}", from, to), sg::this_actor::get_host(),
+                               [=, this, &comm] {
+                                 for (;;) {
+                                   ready_->acquire();
+                                   if (bytes_.empty()) return;  // finish(): everything was sent
+                                   std::uint64_t bytes = bytes_.front();
+                                   bytes_.pop_front();
+                                   comm.send(from, to, bytes, 0);
+                                 }
+                               });
+  }
+  void post(std::uint64_t bytes) {
+    bytes_.push_back(bytes);
+    ready_->release();
+  }
+  void finish() {
+    ready_->release();
+    actor_->join();
+  }
+
+ private:
+  sg::SemaphorePtr ready_ = sg::Semaphore::create(0);
+  std::deque<std::uint64_t> bytes_;
+  sg::ActorPtr actor_;
+};
+
+StageOutbox::StageOutbox(sim::Communicator& comm, int rank, bool fifo)
+    : comm_(comm), rank_(rank), fifo_(fifo) {}
+StageOutbox::~StageOutbox() = default;
+
+void StageOutbox::send(int dst, std::uint64_t bytes, int tag) {
+  if (!fifo_) {
+    sends_.push_back(comm_.isend(rank_, dst, bytes, tag));
+    return;
+  }
+  auto& courier = couriers_[dst];
+  if (!courier) courier = std::make_unique<Courier>(comm_, rank_, dst);
+  courier->post(bytes);
+}
+
+void StageOutbox::finish() {
+  for (auto& [dst, courier] : couriers_)
+    courier->finish();
+  sim::wait_all(sends_);
+}
+
 ExecutionResult run_pipeline(const PipelineRunInput& in, sim::SimEngine& engine) {
   const Schedule& s = *in.schedule;
   if (static_cast<int>(in.device_hosts.size()) != s.devices)
@@ -68,7 +126,7 @@ ExecutionResult run_pipeline(const PipelineRunInput& in, sim::SimEngine& engine)
   double start = engine.now();
 
   sim::spawn_ranks(comm, "stage", [&](int d) {
-    std::vector<sim::Request> sends;
+    StageOutbox outbox(comm, d, tags.fifo());
     double speed = hosts[d]->get_speed();
     for (size_t i = 0; i < s.steps[d].size(); ++i) {
       const Step& step = s.steps[d][i];
@@ -87,11 +145,10 @@ ExecutionResult run_pipeline(const PipelineRunInput& in, sim::SimEngine& engine)
       if (to_stage >= 0 && to_stage < s.stages()) {
         int dst = s.device_of(step.pipeline, to_stage);
         if (dst != d)
-          sends.push_back(
-              comm.isend(d, dst, bytes, tags.tag(step.pipeline, step.stage, step.kind, step.micro_batch)));
+          outbox.send(dst, bytes, tags.tag(step.pipeline, step.stage, step.kind, step.micro_batch));
       }
     }
-    sim::wait_all(sends);
+    outbox.finish();
   });
   engine.run();
 

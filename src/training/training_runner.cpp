@@ -157,7 +157,7 @@ FullResult run_full(const FullPlan& plan, sim::SimEngine& engine) {
       sim::Communicator& tpc = *tp[j * d + k];
       sim::Communicator& ppc = *pp[i * d + k];
       const double speed = h->get_speed();
-      std::vector<sim::Request> sends;
+      StageOutbox outbox(ppc, j, tags.fifo());
       sg::ActorPtr grads;
       const auto& steps = s.steps[j];
       for (size_t x = 0; x < steps.size(); ++x) {
@@ -198,11 +198,10 @@ FullResult run_full(const FullPlan& plan, sim::SimEngine& engine) {
         if (i == 0 && k == 0) r.pipe.timings[j][x] = {begin - start, sg::Engine::get_clock() - start};
         int to = forward ? step.stage + 1 : step.stage - 1;
         if (to >= 0 && to < s.stages() && s.device_of(step.pipeline, to) != j)
-          sends.push_back(ppc.isend(j, s.device_of(step.pipeline, to),
-                                    static_cast<std::uint64_t>(plan.boundary),
-                                    tags.tag(step.pipeline, step.stage, step.kind, step.micro_batch)));
+          outbox.send(s.device_of(step.pipeline, to), static_cast<std::uint64_t>(plan.boundary),
+                      tags.tag(step.pipeline, step.stage, step.kind, step.micro_batch));
       }
-      sim::wait_all(sends);
+      outbox.finish();
       if (grads) {
         grads->join();
       } else {

@@ -34,9 +34,9 @@ struct EngineBenchResult {
 // Ping-pongs `activities` messages (rounded down to even, at least 2) between two hosts of a tiny platform,
 // first with raw s4u Mailbox put/get, then with Communicator send/recv, on one engine. Each phase runs once
 // unmeasured (warm-up) and then kRepeats times alternately (extra phases alternate with the raw ping-pong
-// too); the fastest run of each phase counts, which keeps a busy machine's noise out of the ratio. Must be the process's only simulation: it creates the engine when
-// none exists and its own platform; throws std::logic_error when a platform already exists and
-// std::invalid_argument when activities < 2.
+// too); the fastest run of each phase counts, which keeps a busy machine's noise out of the ratio. Must be
+// the process's only simulation: it creates the engine when none exists and its own platform; throws
+// std::logic_error when a platform already exists and std::invalid_argument when activities < 2.
 EngineBenchResult bench_engine(long activities, const std::vector<BenchPhase>& phases = {});
 
 }  // namespace whatif::sim

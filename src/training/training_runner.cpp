@@ -40,6 +40,15 @@ std::vector<int> nodes_of(const std::vector<sg::Host*>& hosts) {
   return out;
 }
 
+// One step of a ring: send `bytes` to the next rank, receive the previous rank's.
+void ring_exchange(sim::Communicator& c, int rank, double bytes) {
+  const int n = c.size();
+  if (n < 2 || bytes <= 0) return;
+  sim::Request sent = c.isend(rank, (rank + 1) % n, static_cast<std::uint64_t>(bytes));
+  c.recv(rank, (rank + n - 1) % n);
+  sent.wait();
+}
+
 // Simulated time of one collective on a group of GPUs, memoised: the platform is symmetric, so one run per
 // (operation, group size, bytes) on a representative group stands for all of them.
 class CollectiveProbe {
@@ -60,11 +69,61 @@ class CollectiveProbe {
     cache_[key] = t;
     return t;
   }
+  // The same for one ring exchange of `bytes` per rank.
+  double exchange_time(const std::vector<std::string>& hosts, double bytes) {
+    if (hosts.size() < 2 || bytes <= 0) return 0.0;
+    auto key = std::make_tuple(-1, hosts, static_cast<std::uint64_t>(bytes));
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    std::vector<sg::Host*> hs;
+    for (const auto& h : hosts)
+      hs.push_back(sg::Host::by_name(h));
+    sim::Communicator comm("probe", hs);
+    double start = engine_.now();
+    sim::spawn_ranks(comm, "exchange", [&](int rank) { ring_exchange(comm, rank, bytes); });
+    engine_.run();
+    double t = engine_.now() - start;
+    cache_[key] = t;
+    return t;
+  }
 
  private:
   sim::SimEngine& engine_;
   std::map<std::tuple<int, std::vector<std::string>, std::uint64_t>, double> cache_;
 };
+
+// Full mode's fused form of collectives that run back to back on one group: one ring exchange carrying what
+// each rank sends its successor in the ring algorithms (2(n-1)/n S for an allreduce of S, (n-1)/n S for an
+// allgather of S), then a wait for what the separate collectives take beyond that exchange when run alone
+// (their latency terms and algorithm steps). Alone it takes as long as the collectives; among other traffic
+// it loads the ring's links with the same bytes. Replacing 2(n-1) messages per collective and a dozen
+// collectives per step by one message is what makes full mode affordable for thousands of GPUs. Where the
+// ring is not a faithful stand-in (the exchange alone is slower than the collectives, e.g. a hierarchical
+// allreduce across nodes), the group keeps its real collectives; `mode: full-exact` keeps them everywhere.
+struct Fused {
+  bool exact = true;  // run the real collectives
+  double bytes = 0, extra = 0;
+};
+
+Fused fuse(CollectiveProbe& probe, const std::vector<std::string>& group,
+           const std::vector<std::pair<sim::CollectiveOp, double>>& ops) {
+  const double n = static_cast<double>(group.size());
+  Fused f;
+  if (n < 2) return f;
+  double separate = 0;
+  for (const auto& [op, bytes] : ops) {
+    separate += probe.time(op, group, bytes);
+    f.bytes += (op == sim::CollectiveOp::allreduce ? 2 : 1) * (n - 1) / n * bytes;
+  }
+  double exchange = probe.exchange_time(group, f.bytes);
+  f.exact = exchange > separate * (1 + 1e-6);
+  f.extra = std::max(0.0, separate - exchange);
+  return f;
+}
+
+void run_fused(sim::Communicator& c, int rank, const Fused& f) {
+  ring_exchange(c, rank, f.bytes);
+  if (f.extra > 0) sg::this_actor::sleep_for(f.extra);
+}
 
 // Full mode: one actor per GPU. Each plays its pipeline device's schedule for its (tensor, data) replica,
 // running every tensor-parallel allreduce and pipeline allgather as a real collective with its tensor group
@@ -81,6 +140,10 @@ struct FullPlan {
   int layers_per_stage = 1;
   std::vector<int> buckets;
   std::vector<double> grad_bytes;
+  // Fused collectives: a step's on its tensor group, by (pipeline device, forward, whether it gathers its
+  // input), (device * 2 + forward) * 2 + gathers: the allgather of a scattered input and the tensor-parallel
+  // allreduces; one gradient bucket's allreduce, by device.
+  std::vector<Fused> step_fused, bucket_fused;
 };
 
 struct FullResult {
@@ -180,21 +243,31 @@ FullResult run_full(const FullPlan& plan, sim::SimEngine& engine) {
             for (int b = 0; b < n; ++b) {
               double ready = begin + planned * (b + 1) / n;
               if (sg::Engine::get_clock() < ready) sg::this_actor::sleep_until(ready);
-              sim::run_collective(sim::CollectiveOp::allreduce, *dpc, rank,
-                                  static_cast<std::uint64_t>(bytes));
+              if (!plan.bucket_fused[j].exact)
+                run_fused(*dpc, rank, plan.bucket_fused[j]);
+              else
+                sim::run_collective(sim::CollectiveOp::allreduce, *dpc, rank,
+                                    static_cast<std::uint64_t>(bytes));
             }
           });
         }
-        if (gather && has_input) {
-          sim::run_collective(sim::CollectiveOp::allgather, tpc, i,
-                              static_cast<std::uint64_t>(plan.gather_bytes));
-        }
         double seconds = forward ? plan.compute.forward[step.stage] : plan.compute.backward[step.stage];
-        if (seconds > 0) sg::this_actor::execute(seconds * speed);
-        if (t > 1)
-          for (int layer = 0; layer < plan.layers_per_stage; ++layer)
-            for (double bytes : forward ? plan.tp_forward : plan.tp_backward)
-              allreduce(tpc, i, bytes);
+        const bool gathers = gather && has_input;
+        const Fused& fused = plan.step_fused[(j * 2 + forward) * 2 + gathers];
+        if (!fused.exact) {
+          // The collectives' latency excess runs with the compute; their bytes go out in one exchange.
+          if (seconds + fused.extra > 0) sg::this_actor::execute((seconds + fused.extra) * speed);
+          ring_exchange(tpc, i, fused.bytes);
+        } else {
+          if (gathers)
+            sim::run_collective(sim::CollectiveOp::allgather, tpc, i,
+                                static_cast<std::uint64_t>(plan.gather_bytes));
+          if (seconds > 0) sg::this_actor::execute(seconds * speed);
+          if (t > 1)
+            for (int layer = 0; layer < plan.layers_per_stage; ++layer)
+              for (double bytes : forward ? plan.tp_forward : plan.tp_backward)
+                allreduce(tpc, i, bytes);
+        }
         if (i == 0 && k == 0) r.pipe.timings[j][x] = {begin - start, sg::Engine::get_clock() - start};
         int to = forward ? step.stage + 1 : step.stage - 1;
         if (to >= 0 && to < s.stages() && s.device_of(step.pipeline, to) != j)
@@ -202,11 +275,13 @@ FullResult run_full(const FullPlan& plan, sim::SimEngine& engine) {
                       tags.tag(step.pipeline, step.stage, step.kind, step.micro_batch));
       }
       outbox.finish();
-      if (grads) {
+      const int rank = dp_rank[(static_cast<size_t>(i) * p + j) * d + k];
+      if (grads)
         grads->join();
-      } else {
-        allreduce(dp_comm(i, j), dp_rank[(static_cast<size_t>(i) * p + j) * d + k], plan.grad_bytes[j]);
-      }
+      else if (!plan.bucket_fused[j].exact)
+        run_fused(dp_comm(i, j), rank, plan.bucket_fused[j]);
+      else
+        allreduce(dp_comm(i, j), rank, plan.grad_bytes[j]);
       double done = sg::Engine::get_clock() - start;
       r.finish[j] = std::max(r.finish[j], done);
     });
@@ -360,6 +435,23 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
       plan.tp_forward.push_back(bytes * fraction);
     for (double bytes : layer.backward_allreduce_bytes)
       plan.tp_backward.push_back(bytes * fraction);
+    plan.step_fused.resize(4 * p);
+    plan.bucket_fused.resize(p);
+    if (spec.fused)
+      for (int dev = 0; dev < p; ++dev) {
+        std::vector<std::string> group = tensor_group(dev);
+        for (bool forward : {false, true})
+          for (bool gathers : {false, true}) {
+            std::vector<std::pair<sim::CollectiveOp, double>> ops;
+            if (gathers) ops.emplace_back(sim::CollectiveOp::allgather, plan.gather_bytes);
+            for (int n = 0; n < layers_per_stage; ++n)
+              for (double bytes : forward ? plan.tp_forward : plan.tp_backward)
+                ops.emplace_back(sim::CollectiveOp::allreduce, bytes);
+            plan.step_fused[(dev * 2 + forward) * 2 + gathers] = fuse(probe, group, ops);
+          }
+        plan.bucket_fused[dev] =
+            fuse(probe, dp_group(dev, 0), {{sim::CollectiveOp::allreduce, grad_bytes[dev] / buckets[dev]}});
+      }
     FullResult full = run_full(plan, engine);
     pipe = full.pipe;
     finish = full.finish;

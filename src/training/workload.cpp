@@ -90,7 +90,10 @@ TrainingSpec parse_training(const YAML::Node& workload, const core::Scope& scope
   }
   spec.schedule = parse_schedule_kind(schedule_name);
 
-  if (auto mode = r.choice("mode", {"symmetric", "full"})) spec.full = *mode == "full";
+  if (auto mode = r.choice("mode", {"symmetric", "full", "full-exact"})) {
+    spec.full = *mode != "symmetric";
+    spec.fused = *mode != "full-exact";
+  }
   YAML::Node placement = r.node("placement");
   if (placement.IsDefined()) {
     MapReader pl(placement, scope.child("placement", ""));

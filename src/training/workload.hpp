@@ -19,9 +19,12 @@ struct TrainingSpec {
   ParallelLayout layout;
   ScheduleKind schedule = ScheduleKind::one_f_one_b;
   ChimeraVariant variant = ChimeraVariant::direct;
-  bool scatter_gather = true;
-  bool full = false;  // full mode: every GPU simulated; else symmetric (one replica, one tensor rank per
-                      // group)  // Megatron's pipeline p2p optimisation: b*s*h/t per link, then an allgather
+  bool scatter_gather = true;  // Megatron's pipeline p2p optimisation: b*s*h/t per link, then an allgather
+  // Symmetric: one replica, one tensor rank standing for its group. Full: every GPU an actor; with `fused`,
+  // the collectives of one step go out as one ring exchange (see training_runner.cpp), else message by
+  // message.
+  bool full = false;
+  bool fused = true;
   std::vector<std::string> gpu_hosts;  // every GPU of the platform, node-major: rank placement indexes it
   std::string gpu_model;               // catalog name of those GPUs
   int gpus_per_node = 0;

@@ -114,6 +114,25 @@ Experiment load_experiment(const std::string& file, const std::vector<std::strin
     }
     p.finish();
   }
+  YAML::Node reference = r.node("reference");
+  if (reference.IsDefined()) {
+    MapReader ref(reference, scope.child("reference", ""));
+    e.reference_source = ref.string("source", true).value_or("");
+    YAML::Node metrics = ref.node("metrics");
+    if (!metrics.IsMap() || metrics.size() == 0) {
+      ref.error("metrics", "expected a mapping 'metric: measured value', e.g. {model_tflops_per_gpu: 163}");
+    } else {
+      MapReader m(metrics, scope.child("reference", "metrics"));
+      for (auto it = metrics.begin(); it != metrics.end(); ++it) {
+        const std::string name = it->first.Scalar();
+        if (auto v =
+                m.number(name, -std::numeric_limits<double>::max(), std::numeric_limits<double>::max(), true))
+          e.reference.push_back({name, *v, core::location_of(file, it->second)});
+      }
+      m.finish();
+    }
+    ref.finish();
+  }
   r.node("resolved");  // what a previous run recorded in its run.yaml; informational, rewritten on output
   e.workload = r.node("workload");
   if (!e.workload.IsDefined()) {

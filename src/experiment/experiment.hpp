@@ -14,6 +14,14 @@
 
 namespace whatif::experiment {
 
+// A figure measured elsewhere (a paper, a real run) for one of the workload's metrics: the run reports its
+// prediction next to it and the error.
+struct ReferenceMetric {
+  std::string metric;
+  double value = 0;
+  core::Location where;
+};
+
 struct Experiment {
   std::string file;
   std::string name, description;
@@ -21,8 +29,10 @@ struct Experiment {
   core::Parameters platform_parameters;
   std::uint64_t seed = 1;
   std::string kind;
-  YAML::Node root;      // the whole input after --set and --seed: what run.yaml records
-  YAML::Node workload;  // the workload mapping
+  YAML::Node root;               // the whole input after --set and --seed: what run.yaml records
+  YAML::Node workload;           // the workload mapping
+  std::string reference_source;  // where the reference figures come from
+  std::vector<ReferenceMetric> reference;
 };
 
 // Applies `path.to.key=value` to a YAML tree; throws InputError naming the option when it cannot.

@@ -69,6 +69,30 @@ RunReport run_experiment(const RunOptions& options) {
                          {"versions", {{"whatif", WHATIF_VERSION}, {"simgrid", sim::simgrid_version()}}},
                          {"metrics", output.metrics}};
   if (!output.warnings.empty()) summary["warnings"] = output.warnings;
+  std::vector<std::string> reference_lines;
+  if (!e.reference.empty()) {
+    core::Diagnostics bad;
+    nlohmann::json metrics = nlohmann::json::object();
+    for (const auto& ref : e.reference) {
+      const auto it = output.metrics.find(ref.metric);
+      if (it == output.metrics.end() || !it->is_number()) {
+        std::vector<std::string> known;
+        for (const auto& [k, v] : output.metrics.items())
+          if (v.is_number()) known.push_back(k);
+        bad.error(ref.where, "experiment", e.name, "reference",
+                  fmt::format("'{}' is not a numeric metric of a {} run{} (known: {})", ref.metric, e.kind,
+                              core::did_you_mean(ref.metric, known), fmt::join(known, ", ")));
+        continue;
+      }
+      const double predicted = it->get<double>();
+      const double error = ref.value != 0 ? (predicted - ref.value) / ref.value : 0.0;
+      metrics[ref.metric] = {{"reference", ref.value}, {"predicted", predicted}, {"error", error}};
+      reference_lines.push_back(fmt::format("  {}: predicted {:.4g}, reference {:.4g}, error {:+.1f} %",
+                                            ref.metric, predicted, ref.value, 100 * error));
+    }
+    bad.throw_if_errors();
+    summary["reference"] = {{"source", e.reference_source}, {"metrics", metrics}};
+  }
   for (const auto& [k, v] : platform.parameters)
     summary["platform"]["parameters"][k] = v;
   folder.write_json("summary.json", summary);
@@ -102,6 +126,11 @@ RunReport run_experiment(const RunOptions& options) {
   if (!output.tables.empty()) text << output.tables.front().render();
   for (const auto& line : output.summary_lines)
     text << line << "\n";
+  if (!reference_lines.empty()) {
+    text << "against the reference (" << e.reference_source << "):\n";
+    for (const auto& line : reference_lines)
+      text << line << "\n";
+  }
   report.text = text.str();
   return report;
 }

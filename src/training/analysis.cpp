@@ -188,7 +188,9 @@ std::string render_training_validation(const json& v) {
          "Bubbles: equal stages, free communication, executed schedule; backward = 3 x forward under full "
          "recompute,\n"
          "Chimera's basic unit N = D with backward = forward (the only ratio its formula holds for).\n"
-         "Iteration times and TFLOP/s need the SimGrid training runner, which is not there yet.\n";
+         "Simulated iteration times and TFLOP/s against the papers' measurements: `whatif run` on\n"
+         "workloads/training/ (each Megatron experiment carries Table 1's measured TFLOP/s as its reference),\n"
+         "or scripts/validate_training.py for all of them.\n";
 }
 
 }  // namespace whatif::training

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 
-whatif, root = os.path.abspath(sys.argv[1]), sys.argv[2]
+whatif, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 update = "--update" in sys.argv
 expected_dir = os.path.join(root, "tests", "golden", "expected")
 

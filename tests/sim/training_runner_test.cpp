@@ -147,7 +147,8 @@ TEST(TrainingRunner, DataParallelIterationByHand) {
 
 // On a symmetric platform (two DGX A100 nodes) the symmetric mode, which simulates one replica's pipeline and
 // charges each collective by a probe on its real group, must agree with the full mode, which simulates all 16
-// GPUs and every collective. Both run in this one engine, one after the other. They are not bit-identical:
+// GPUs, with fused collectives and with every collective message by message (full-exact). All run in this
+// one engine, one after the other. They are not bit-identical:
 // in full mode a GPU's tensor-parallel allreduces share its NVLink with the pipeline messages still in
 // flight, which the probes measure alone (measured gap: 1e-5 for 1F1B, 1.2e-3 for Chimera, whose two
 // pipelines keep more messages in flight); 0.5 % bounds it.

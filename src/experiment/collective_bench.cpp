@@ -2,10 +2,10 @@
 #include "experiment/collective_bench.hpp"
 
 #include <fmt/format.h>
-#include <fnmatch.h>
 #include <algorithm>
 #include <cmath>
 
+#include "platform/selection.hpp"
 #include "sim/collectives.hpp"
 
 namespace whatif::experiment {
@@ -24,29 +24,6 @@ std::vector<std::string> names_of(auto span) {
   return out;
 }
 }  // namespace
-
-std::optional<std::vector<long>> parse_index_ranges(const std::string& text, long limit) {
-  std::vector<long> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    part.erase(std::remove(part.begin(), part.end(), ' '), part.end());
-    size_t dash = part.find('-');
-    auto lo = core::parse_integer(part.substr(0, dash));
-    auto hi = dash == std::string::npos ? lo : core::parse_integer(part.substr(dash + 1));
-    if (!lo || !hi || *lo < 0 || *hi < *lo || *hi >= limit) return std::nullopt;
-    for (long i = *lo; i <= *hi; ++i)
-      out.push_back(i);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  // Order is kept (it is the rank order, e.g. an NVLink ring); repeats are dropped.
-  std::vector<long> unique;
-  for (long v : out)
-    if (std::find(unique.begin(), unique.end(), v) == unique.end()) unique.push_back(v);
-  return unique;
-}
 
 CollectiveBenchSpec parse_collective_bench(const YAML::Node& workload, const core::Scope& scope,
                                            const platform::PlatformSpec& platform) {
@@ -112,64 +89,15 @@ CollectiveBenchSpec parse_collective_bench(const YAML::Node& workload, const cor
 
   // Participants: all GPUs by default; or node and GPU index ranges; or a host-name pattern.
   YAML::Node part = r.node("participants");
-  std::string hosts_pattern, node_ranges = "all", gpu_ranges = "all";
-  core::Location part_loc = r.location("participants");
+  platform::HostSelection selection;
   if (part.IsDefined()) {
     MapReader p(part, scope.child("participants", ""));
-    if (auto h = p.string("hosts")) hosts_pattern = *h;
-    if (auto n = p.string("nodes")) node_ranges = *n;
-    if (auto g = p.string("gpus")) gpu_ranges = *g;
-    if (!hosts_pattern.empty() && (p.has("nodes") || p.has("gpus")))
-      p.error("hosts", "give either a host pattern or node/gpu ranges, not both");
+    selection = platform::read_host_selection(p);
     p.finish();
   }
-  auto nodes = platform::node_instances(platform);
-  if (!hosts_pattern.empty()) {
-    for (const auto& n : nodes) {
-      for (int c = 0; c < n.type->cpu_count; ++c) {
-        std::string h = platform::cpu_host_name(n.name, c);
-        if (fnmatch(hosts_pattern.c_str(), h.c_str(), 0) == 0) spec.participants.push_back({h, n.index});
-      }
-      for (int g = 0; g < n.type->gpu_count; ++g) {
-        std::string h = platform::gpu_host_name(n.name, g);
-        if (fnmatch(hosts_pattern.c_str(), h.c_str(), 0) == 0) spec.participants.push_back({h, n.index});
-      }
-    }
-  } else {
-    std::vector<long> node_order;
-    if (node_ranges == "all") {
-      for (const auto& n : nodes)
-        node_order.push_back(n.index);
-    } else if (auto set = parse_index_ranges(node_ranges, static_cast<long>(nodes.size()))) {
-      node_order = *set;
-    } else {
-      scope.diag->error(part_loc, "participants", "", "nodes",
-                        fmt::format("'{}' is not a list of node ranges within 0..{} (e.g. \"0-3,6\")",
-                                    node_ranges, nodes.size() - 1));
-    }
-    for (long index : node_order) {
-      const auto& n = nodes[static_cast<size_t>(index)];
-      if (n.type->gpu_count == 0) continue;
-      std::vector<long> gpu_order;
-      if (gpu_ranges == "all") {
-        for (int g = 0; g < n.type->gpu_count; ++g)
-          gpu_order.push_back(g);
-      } else if (auto set = parse_index_ranges(gpu_ranges, n.type->gpu_count)) {
-        gpu_order = *set;
-      } else {
-        scope.diag->error(part_loc, "participants", "", "gpus",
-                          fmt::format("'{}' is not a list of GPU ranges within 0..{} of node type '{}'",
-                                      gpu_ranges, n.type->gpu_count - 1, n.type->name));
-        break;
-      }
-      for (long g : gpu_order)
-        spec.participants.push_back({platform::gpu_host_name(n.name, static_cast<int>(g)), n.index});
-    }
-  }
-  if (spec.participants.empty() && !scope.diag->has_errors())
-    scope.diag->error(part_loc, "participants", "", hosts_pattern.empty() ? "gpus" : "hosts",
-                      hosts_pattern.empty() ? "selects no GPU of the platform"
-                                            : fmt::format("pattern '{}' matches no host", hosts_pattern));
+  selection.where = r.location("participants");
+  for (auto& [host, node] : platform::select_hosts(platform, selection, false, *scope.diag, "participants"))
+    spec.participants.push_back({std::move(host), node});
   if (spec.root >= static_cast<int>(std::max<size_t>(spec.participants.size(), 1)))
     r.error("root", fmt::format("rank {} does not exist: there are {} participants", spec.root,
                                 spec.participants.size()));

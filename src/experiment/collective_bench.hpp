@@ -40,7 +40,4 @@ CollectiveBenchSpec parse_collective_bench(const YAML::Node& workload, const cor
 // Simulates the benchmark on the built platform (in collective_bench_runner.cpp).
 report::WorkloadOutput run_collective_bench(const CollectiveBenchSpec& spec, sim::SimEngine& engine);
 
-// Parses "0-3,6,8-9" into indexes in the order written, repeats dropped; nullopt when malformed.
-std::optional<std::vector<long>> parse_index_ranges(const std::string& text, long limit);
-
 }  // namespace whatif::experiment

@@ -14,7 +14,9 @@ std::vector<std::string> layout_errors(const ParallelLayout& l, const LayoutCont
     return errors;
   }
   if (c.gpus > 0 && l.gpus() != c.gpus)
-    add(fmt::format("tensor x pipeline x data = {} x {} x {} = {} GPUs, but the platform has {} GPUs",
+    add(
+        fmt::format("tensor x pipeline x data = {} x {} x {} = {} GPUs, but {} GPUs are placed (every GPU of "
+                    "the platform unless the placement selects some)",
                     l.tensor, l.pipeline, l.data, l.gpus(), c.gpus));
   long per_step = static_cast<long>(l.micro_batch) * l.data;
   if (l.global_batch % per_step != 0)

@@ -2,6 +2,9 @@
 #include "training/workload.hpp"
 
 #include <fmt/format.h>
+#include <map>
+
+#include "platform/selection.hpp"
 
 namespace whatif::training {
 
@@ -94,7 +97,10 @@ TrainingSpec parse_training(const YAML::Node& workload, const core::Scope& scope
     spec.full = *mode != "symmetric";
     spec.fused = *mode != "full-exact";
   }
+  // Placement: the GPUs the job runs on (every GPU of the platform unless node/GPU ranges or a host pattern
+  // say otherwise), numbered in that order, and how ranks map onto them (the axis order).
   YAML::Node placement = r.node("placement");
+  platform::HostSelection selection;
   if (placement.IsDefined()) {
     MapReader pl(placement, scope.child("placement", ""));
     YAML::Node order = pl.node("order");
@@ -109,19 +115,29 @@ TrainingSpec parse_training(const YAML::Node& workload, const core::Scope& scope
     } else if (order.IsDefined()) {
       pl.error("order", "expected the three axes fastest first, e.g. [tensor, pipeline, data]");
     }
+    selection = platform::read_host_selection(pl);
     pl.finish();
+  } else {
+    selection.where = r.location();
   }
   r.finish();
 
-  // The GPUs: every GPU of the platform, node-major; all of one model (the cost model prices one GPU).
-  for (const auto& n : platform::node_instances(platform))
-    for (int g = 0; g < n.type->gpu_count; ++g) {
-      spec.gpu_hosts.push_back(platform::gpu_host_name(n.name, g));
-      if (spec.gpu_model.empty()) spec.gpu_model = n.type->gpu_model, spec.gpus_per_node = n.type->gpu_count;
-      if (n.type->gpu_model != spec.gpu_model)
-        r.error_here(fmt::format("the platform mixes GPU models ({} and {}); training runs on one model",
-                                 spec.gpu_model, n.type->gpu_model));
+  // All of one GPU model (the cost model prices one GPU); GPUs per node is what a node contributes.
+  std::map<long, int> per_node;
+  const auto nodes = platform::node_instances(platform);
+  for (auto& [host, node] : platform::select_hosts(platform, selection, true, *scope.diag, "placement")) {
+    const platform::NodeInstance& n = nodes[static_cast<size_t>(node)];
+    if (spec.gpu_model.empty()) spec.gpu_model = n.type->gpu_model;
+    if (n.type->gpu_model != spec.gpu_model) {
+      r.error_here(fmt::format("the placement mixes GPU models ({} and {}); training runs on one model",
+                               spec.gpu_model, n.type->gpu_model));
+      break;
     }
+    spec.gpu_hosts.push_back(std::move(host));
+    ++per_node[node];
+  }
+  for (const auto& [node, count] : per_node)
+    spec.gpus_per_node = std::max(spec.gpus_per_node, count);
   if (model_ok) {
     LayoutContext context{spec.model.layers,     spec.model.hidden, spec.model.heads,
                           spec.model.ffn_size(), schedule_name,     static_cast<long>(spec.gpu_hosts.size()),

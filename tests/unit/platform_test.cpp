@@ -3,6 +3,7 @@
 
 #include "platform/catalog.hpp"
 #include "platform/node_graph.hpp"
+#include "platform/selection.hpp"
 #include "platform/spec.hpp"
 #include "platform/topology.hpp"
 
@@ -98,4 +99,37 @@ TEST(Topology, FatTreeFromRadix) {
   EXPECT_GE(three.leaves(), 10000);
   net.topology = Topology::star;
   EXPECT_EQ(fat_tree_shape(net, 7).down, (std::vector<unsigned>{7}));
+}
+
+TEST(Selection, IndexRangesKeepOrderAndDropRepeats) {
+  EXPECT_EQ(parse_index_ranges("3,0-2,1", 4), (std::vector<long>{3, 0, 1, 2}));
+  EXPECT_EQ(parse_index_ranges(" 5 - 6 ", 7), (std::vector<long>{5, 6}));
+  for (const char* bad : {"", "4", "2-1", "-1", "a", "0,,1", "0-99999999999"})
+    EXPECT_FALSE(parse_index_ranges(bad, 4).has_value()) << bad;
+}
+
+// mini-mesh with 3 nodes of 4 GPUs (and 2 CPUs): every GPU by default, node-major; ranges in the order given;
+// patterns in node order; problems reported, not thrown.
+TEST(Selection, SelectsHostsByRangesAndPatterns) {
+  PlatformSpec spec = load_platform(kMesh, {{"nodes", "3"}});
+  auto hosts = [&](HostSelection s, bool gpus_only, whatif::core::Diagnostics& diag) {
+    std::vector<std::string> out;
+    for (const auto& h : select_hosts(spec, s, gpus_only, diag, "placement"))
+      out.push_back(h.host);
+    return out;
+  };
+  whatif::core::Diagnostics ok;
+  EXPECT_EQ(hosts({}, true, ok).size(), 12u);
+  EXPECT_EQ(hosts({"", "2,0", "3,1"}, true, ok),
+            (std::vector<std::string>{gpu_host_name("m2", 3), gpu_host_name("m2", 1), gpu_host_name("m0", 3),
+                                      gpu_host_name("m0", 1)}));
+  EXPECT_EQ(hosts({"m1.*"}, true, ok).size(), 4u);
+  EXPECT_EQ(hosts({"m1.*"}, false, ok).size(), 6u);
+  EXPECT_FALSE(ok.has_errors());
+  for (HostSelection bad :
+       {HostSelection{"", "0-3"}, HostSelection{"", "all", "4"}, HostSelection{"nothing*"}}) {
+    whatif::core::Diagnostics diag;
+    EXPECT_TRUE(hosts(bad, true, diag).empty());
+    EXPECT_TRUE(diag.has_errors()) << bad.nodes << " " << bad.gpus << " " << bad.pattern;
+  }
 }

@@ -189,7 +189,8 @@ std::string render_training_validation(const json& v) {
          "recompute,\n"
          "Chimera's basic unit N = D with backward = forward (the only ratio its formula holds for).\n"
          "Simulated iteration times and TFLOP/s against the papers' measurements: `whatif run` on\n"
-         "workloads/training/ (each Megatron experiment carries Table 1's measured TFLOP/s as its reference),\n"
+         "workloads/training/ (each Megatron experiment carries Table 1's measured TFLOP/s as its "
+         "reference),\n"
          "or scripts/validate_training.py for all of them.\n";
 }
 

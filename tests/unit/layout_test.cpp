@@ -29,8 +29,7 @@ TEST(Layout, EveryRuleHasItsMessage) {
   l.tensor = 3, l.pipeline = 5, l.data = 2, l.micro_batch = 4, l.global_batch = 100, l.virtual_stages = 2;
   LayoutContext c{24, 1000, 16, 4000, "chimera", 32, 8};
   auto errors = layout_errors(l, c);
-  EXPECT_TRUE(
-      mentions(errors, "tensor x pipeline x data = 3 x 5 x 2 = 30 GPUs, but 32 GPUs are placed"));
+  EXPECT_TRUE(mentions(errors, "tensor x pipeline x data = 3 x 5 x 2 = 30 GPUs, but 32 GPUs are placed"));
   EXPECT_TRUE(mentions(errors, "global_batch (100) must be divisible by micro_batch x data (4 x 2 = 8)"));
   EXPECT_TRUE(mentions(errors, "layers (24) must be divisible by pipeline x virtual_stages (5 x 2 = 10)"));
   EXPECT_TRUE(mentions(errors, "attention heads (16) must be divisible by tensor (3)"));

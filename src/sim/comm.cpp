@@ -39,6 +39,10 @@ void Request::wait() {
   comm_ = nullptr;
 }
 
+bool Request::done() const {
+  return !comm_ || is_finished(comm_);
+}
+
 void wait_all(std::span<Request> requests) {
   for (auto& request : requests)
     request.wait();

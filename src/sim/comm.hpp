@@ -27,6 +27,8 @@ class Request {
 
   void wait();
   bool pending() const { return static_cast<bool>(comm_); }
+  // True once the message has been delivered (or when there is none).
+  bool done() const;
 
  private:
   simgrid::s4u::CommPtr comm_;

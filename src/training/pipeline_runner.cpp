@@ -53,35 +53,47 @@ int BoundaryTags::tag(int pipeline, int from_stage, StepKind kind, int micro_bat
   return static_cast<int>(tag);
 }
 
-// A courier: an actor on the sending GPU that posts one device pair's messages one after another with
-// blocking sends.
-class StageOutbox::Courier {
+// One destination's messages: sent directly while none of them is undelivered, else queued for a courier
+// actor on the sending GPU that posts them one after another with blocking sends.
+class StageOutbox::Lane {
  public:
-  Courier(sim::Communicator& comm, int from, int to) {
-    actor_ = sg::Actor::create(fmt::format("courier{}>{}", from, to), sg::this_actor::get_host(),
-                               [=, this, &comm] {
-                                 for (;;) {
-                                   ready_->acquire();
-                                   if (bytes_.empty()) return;  // finish(): everything was sent
-                                   std::uint64_t bytes = bytes_.front();
-                                   bytes_.pop_front();
-                                   comm.send(from, to, bytes, 0);
-                                 }
-                               });
-  }
-  void post(std::uint64_t bytes) {
-    bytes_.push_back(bytes);
+  Lane(sim::Communicator& comm, int from, int to) : comm_(comm), from_(from), to_(to) {}
+  void send(std::uint64_t bytes) {
+    if (!busy_ && queue_.empty() && direct_.done()) {
+      direct_ = comm_.isend(from_, to_, bytes);
+      return;
+    }
+    if (!courier_)
+      courier_ =
+          sg::Actor::create(fmt::format("courier{}>{}", from_, to_), sg::this_actor::get_host(), [this] {
+            for (;;) {
+              ready_->acquire();
+              if (queue_.empty()) return;  // finish(): everything was sent
+              busy_ = true;
+              std::uint64_t bytes = queue_.front();
+              queue_.pop_front();
+              comm_.send(from_, to_, bytes);
+              busy_ = false;
+            }
+          });
+    queue_.push_back(bytes);
     ready_->release();
   }
   void finish() {
+    direct_.wait();
+    if (!courier_) return;
     ready_->release();
-    actor_->join();
+    courier_->join();
   }
 
  private:
+  sim::Communicator& comm_;
+  int from_, to_;
+  sim::Request direct_;
+  sg::ActorPtr courier_;
   sg::SemaphorePtr ready_ = sg::Semaphore::create(0);
-  std::deque<std::uint64_t> bytes_;
-  sg::ActorPtr actor_;
+  std::deque<std::uint64_t> queue_;
+  bool busy_ = false;  // the courier is in a send
 };
 
 StageOutbox::StageOutbox(sim::Communicator& comm, int rank, bool fifo)
@@ -93,14 +105,14 @@ void StageOutbox::send(int dst, std::uint64_t bytes, int tag) {
     sends_.push_back(comm_.isend(rank_, dst, bytes, tag));
     return;
   }
-  auto& courier = couriers_[dst];
-  if (!courier) courier = std::make_unique<Courier>(comm_, rank_, dst);
-  courier->post(bytes);
+  auto& lane = lanes_[dst];
+  if (!lane) lane = std::make_unique<Lane>(comm_, rank_, dst);
+  lane->send(bytes);
 }
 
 void StageOutbox::finish() {
-  for (auto& [dst, courier] : couriers_)
-    courier->finish();
+  for (auto& [dst, lane] : lanes_)
+    lane->finish();
   sim::wait_all(sends_);
 }
 

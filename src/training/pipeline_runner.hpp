@@ -41,11 +41,12 @@ class BoundaryTags {
 };
 
 // What a pipeline device sends to its neighbours. With tags, one asynchronous send per message. In FIFO mode
-// (messages between two devices received in the order they are sent), a courier actor per destination posts
-// them one after another with blocking sends: each leaves when the stage produces it or when the previous one
-// has been received, whichever is later, which the receiver, taking them in that order, cannot tell from
-// one asynchronous send each; but a mailbox never holds more than one undelivered message. SimGrid 3.32 scans
-// a mailbox's undelivered messages on every send, and a GPipe stage feeding a slower one piles up hundreds
+// (messages between two devices received in the order they are sent), a message goes out as an asynchronous
+// send when none before it to that destination is undelivered; otherwise a courier actor posts it after them,
+// one blocking send at a time. Either way it leaves when the stage produces it or when the previous one has
+// been received, whichever is later, which the receiver, taking them in that order, cannot tell from one
+// asynchronous send each; but a mailbox never holds more than two undelivered messages. SimGrid 3.32 scans a
+// mailbox's undelivered messages on every send, and a GPipe stage feeding a slower one piles up hundreds
 // (64 stages x 2 048 micro-batches ran 40 % slower). Used from inside the device's actor; finish() before
 // the actor ends.
 class StageOutbox {
@@ -56,11 +57,11 @@ class StageOutbox {
   void finish();
 
  private:
-  class Courier;
+  class Lane;
   sim::Communicator& comm_;
   int rank_;
   bool fifo_;
-  std::map<int, std::unique_ptr<Courier>> couriers_;
+  std::map<int, std::unique_ptr<Lane>> lanes_;  // FIFO mode, by destination
   std::vector<sim::Request> sends_;
 };
 

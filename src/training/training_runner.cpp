@@ -429,8 +429,8 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
     }
   } else {
     FullPlan plan{
-        &spec,   &schedule, compute, cost, {}, {}, boundary, boundary_full * fraction, layers_per_stage,
-        buckets, grad_bytes};
+        &spec,   &schedule,  compute, cost, {}, {}, boundary, boundary_full * fraction, layers_per_stage,
+        buckets, grad_bytes, {},      {}};
     for (double bytes : layer.forward_allreduce_bytes)
       plan.tp_forward.push_back(bytes * fraction);
     for (double bytes : layer.backward_allreduce_bytes)

@@ -5,13 +5,20 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <limits>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "core/diagnostics.hpp"
 #include "core/units.hpp"
 #include "experiment/run.hpp"
+#include "gpu/model.hpp"
+#include "gpu/report.hpp"
+#include "gpu/stack_distance.hpp"
+#include "platform/catalog.hpp"
+#include "report/folder.hpp"
 #include "platform/builder.hpp"
 #include "platform/describe.hpp"
 #include "report/json.hpp"
@@ -121,6 +128,33 @@ void Commands::add_to(CLI::App& app) {
       "--chunks 2 "
       "--timeline");
 
+  CLI::App* gpu = app.add_subcommand("gpu", "GPU kernel traces (PPT-GPU, Accel-Sim): inspect and predict");
+  gpu->require_subcommand(1);
+  gpu->footer(
+      "Examples:\n  whatif gpu info traces/ppt-gpu/rodinia-bfs\n  whatif gpu predict "
+      "traces/ppt-gpu/rodinia-bfs --gpu A100-SXM4-80GB");
+  gpu_predict_ = gpu->add_subcommand(
+      "predict", "Predict each traced kernel's time, occupancy, caches and stalls on a GPU");
+  gpu_predict_->add_option("trace", file_, "Trace folder (PPT-GPU or Accel-Sim)")->required();
+  gpu_predict_->add_option("--gpu", gpu_, "Catalog GPU (default TITAN-V)");
+  gpu_predict_->add_option("--kernel", kernels_, "Kernel ids (repeatable; default all)");
+  gpu_predict_->add_option("-o,--out", out_, "Results folder (default: results/gpu-<trace>-<gpu>)");
+  gpu_predict_->add_flag("--json", json_, "Print summary.json instead of the tables");
+  gpu_predict_->footer(
+      "Example:\n  whatif gpu predict traces/ppt-gpu/rodinia-bfs --gpu H100-SXM5-80GB --kernel 1 --kernel 2");
+  gpu_info_ = gpu->add_subcommand(
+      "info", "Kernels, launch shapes, instruction mix and trace sizes of a trace folder");
+  gpu_info_->add_option("trace", file_, "Trace folder (PPT-GPU or Accel-Sim)")->required();
+  gpu_info_->add_option("--kernel", kernels_, "Kernel ids (repeatable; default all)");
+  gpu_info_->add_flag("--json", json_, "Print JSON");
+  gpu_info_->footer("Example:\n  whatif gpu info traces/ppt-gpu/rodinia-bfs");
+  bench_gpu_ =
+      bench->add_subcommand("gpu", "Kernel model speed: a whole traced application, and stack distances");
+  bench_gpu_->add_option("trace", file_, "Trace folder (default traces/ppt-gpu/rodinia-bfs)");
+  bench_gpu_->add_option("--gpu", gpu_, "Catalog GPU (default TITAN-V)");
+  bench_gpu_->add_flag("--json", json_, "Print JSON");
+  bench_gpu_->footer("Example:\n  whatif bench gpu traces/ppt-gpu/rodinia-bfs");
+
   CLI::App* validate = app.add_subcommand("validate", "Compare whatif against published figures");
   validate->require_subcommand(1);
   validate_training_ = validate->add_subcommand(
@@ -128,6 +162,13 @@ void Commands::add_to(CLI::App& app) {
       "Paper configurations (Megatron-LM Table 1, Chimera): counts and bubbles against the papers");
   validate_training_->add_flag("--json", json_, "Print JSON");
   validate_training_->footer("Example:\n  whatif validate training");
+  validate_gpu_ = validate->add_subcommand(
+      "gpu", "The kernel model against PPT-GPU's own reports for the same traces and hardware description");
+  validate_gpu_->add_option("trace", file_, "Trace folder (default traces/ppt-gpu/rodinia-bfs)");
+  validate_gpu_->add_option("--gpu", gpu_, "Catalog GPU (default TITAN-V-PPT-GPU, PPT-GPU's TITAN V)");
+  validate_gpu_->add_option("--reference", reference_, "PPT-GPU reports (default TRACE/reference-outputs)");
+  validate_gpu_->add_flag("--json", json_, "Print JSON");
+  validate_gpu_->footer("Example:\n  whatif validate gpu traces/ppt-gpu/rodinia-bfs");
 }
 
 int Commands::execute() {
@@ -139,6 +180,10 @@ int Commands::execute() {
   if (bench_platform_->parsed()) return bench_platform();
   if (training_schedule_->parsed()) return training_schedule();
   if (validate_training_->parsed()) return validate_training();
+  if (gpu_predict_->parsed()) return gpu_predict();
+  if (gpu_info_->parsed()) return gpu_info();
+  if (validate_gpu_->parsed()) return validate_gpu();
+  if (bench_gpu_->parsed()) return bench_gpu();
   return 2;
 }
 
@@ -275,6 +320,92 @@ int Commands::training_schedule() {
 int Commands::validate_training() {
   nlohmann::json v = training::validate_training();
   std::cout << (json_ ? report::json_text(v) : training::render_training_validation(v));
+  return 0;
+}
+
+namespace {
+
+std::string trace_or_default(const std::string& file) {
+  return file.empty() ? "traces/ppt-gpu/rodinia-bfs" : file;
+}
+
+gpu::GpuHardware hardware(const std::string& trace, const std::string& name) {
+  return gpu::load_gpu_hardware(platform::find_models_dir(trace + "/"), name);
+}
+
+}  // namespace
+
+int Commands::gpu_predict() {
+  gpu::GpuHardware hw = hardware(file_, gpu_);
+  gpu::AppPrediction p = gpu::predict_application(gpu::read_trace_dir(file_, kernels_), hw);
+  const std::string name = std::filesystem::path(file_).lexically_normal().filename().string();
+  report::ResultsFolder folder(out_.value_or(fmt::format("results/gpu-{}-{}", name, hw.name)));
+  nlohmann::json summary = gpu::prediction_json(p);
+  folder.write_json("summary.json", summary);
+  folder.write_csv("kernels.csv", gpu::kernel_table(p));
+  folder.write_csv("stalls.csv", gpu::stall_table(p));
+  for (const auto& w : p.warnings)
+    std::cerr << "warning: " << w << "\n";
+  if (json_)
+    std::cout << report::json_text(summary);
+  else
+    std::cout << gpu::render_prediction(p) << fmt::format("results: {}\n", folder.dir());
+  return 0;
+}
+
+int Commands::gpu_info() {
+  nlohmann::json info = gpu::trace_info_json(gpu::read_trace_dir(file_, kernels_));
+  std::cout << (json_ ? report::json_text(info) : gpu::render_trace_info(info));
+  return 0;
+}
+
+int Commands::validate_gpu() {
+  const std::string trace = trace_or_default(file_);
+  if (gpu_ == "TITAN-V" && !validate_gpu_->count("--gpu")) gpu_ = "TITAN-V-PPT-GPU";
+  gpu::AppPrediction p = gpu::predict_application(gpu::read_trace_dir(trace), hardware(trace, gpu_));
+  nlohmann::json c =
+      gpu::compare_with_ppt(p, gpu::read_ppt_reports(reference_.value_or(trace + "/reference-outputs")));
+  std::cout << (json_ ? report::json_text(c) : gpu::render_ppt_comparison(c));
+  return 0;
+}
+
+int Commands::bench_gpu() {
+  const std::string trace = trace_or_default(file_);
+  gpu::GpuHardware hw = hardware(trace, gpu_);
+  // The whole application, read and predicted, best of five.
+  double best = std::numeric_limits<double>::infinity();
+  std::size_t kernels = 0;
+  for (int i = 0; i < 5; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    gpu::AppPrediction p = gpu::predict_application(gpu::read_trace_dir(trace), hw);
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    kernels = p.kernels.size();
+  }
+  // PPT-GPU's own run on the shipped BFS traces (traces/ppt-gpu/rodinia-bfs/PROVENANCE.md).
+  constexpr double kPptGpuSeconds = 8.68;
+  const double accesses = gpu::bench_stack_distance(10'000'000, 1'000'000, 1);
+  gpu::StackDistance sd;
+  for (std::uint64_t k = 0; k < 1'000'000; ++k)
+    sd.access(k * 2654435761u);
+  const double bytes_per_line = static_cast<double>(sd.memory_bytes()) / static_cast<double>(sd.distinct());
+  nlohmann::json j{{"trace", trace},
+                   {"gpu", hw.name},
+                   {"kernels", kernels},
+                   {"application_seconds", best},
+                   {"ppt_gpu_seconds", kPptGpuSeconds},
+                   {"speedup_vs_ppt_gpu", kPptGpuSeconds / best},
+                   {"stack_distance_accesses_per_second", accesses},
+                   {"stack_distance_bytes_per_distinct_line", bytes_per_line}};
+  if (json_) {
+    std::cout << report::json_text(j);
+  } else {
+    std::cout << fmt::format(
+        "{} kernels of {} on {}: {:.4f} s (read + predict, best of 5); PPT-GPU took {:.2f} s: {:.0f}x "
+        "faster\n"
+        "stack distance: {:.1f} M accesses/s (10 M accesses, 1 M distinct lines), {:.1f} B per distinct "
+        "line\n",
+        kernels, trace, hw.name, best, kPptGpuSeconds, kPptGpuSeconds / best, accesses / 1e6, bytes_per_line);
+  }
   return 0;
 }
 

@@ -26,10 +26,18 @@ class Commands {
   int bench_platform();
   int training_schedule();
   int validate_training();
+  int gpu_predict();
+  int gpu_info();
+  int validate_gpu();
+  int bench_gpu();
 
   std::vector<std::string> simgrid_args_;
   CLI::App *run_ = nullptr, *check_ = nullptr, *show_ = nullptr, *dot_ = nullptr, *bench_engine_ = nullptr,
-           *bench_platform_ = nullptr, *training_schedule_ = nullptr, *validate_training_ = nullptr;
+           *bench_platform_ = nullptr, *training_schedule_ = nullptr, *validate_training_ = nullptr,
+           *gpu_predict_ = nullptr, *gpu_info_ = nullptr, *validate_gpu_ = nullptr, *bench_gpu_ = nullptr;
+  std::string gpu_ = "TITAN-V";
+  std::vector<int> kernels_;
+  std::optional<std::string> reference_;
   std::string file_;
   std::optional<std::string> out_;
   std::vector<std::string> sets_;

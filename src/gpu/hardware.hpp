@@ -1,5 +1,6 @@
 // GPU micro-architecture for the kernel model: per-SM units, caches, latencies, compute-capability limits and
-// the ISA table, read from the catalog's GPU file (its `microarchitecture:` section) and models/isa/<arch>.yaml.
+// the ISA table, read from the catalog's GPU file (its `microarchitecture:` section) and
+// models/isa/<arch>.yaml.
 #pragma once
 
 #include <array>
@@ -76,7 +77,7 @@ struct GpuHardware {
   // Memory hierarchy.
   long l1_bytes = 0, l1_line = 0, l1_sector = 32;
   int l1_assoc = 0;
-  bool l1_caches_global_loads = true;  // false: global loads bypass L1 (e.g. Pascal GP100 by default)
+  bool l1_caches_global_loads = true;  // false: global loads bypass L1 (e.g. GP104 Pascal by default)
   long l2_bytes = 0, l2_line = 0;
   int l2_assoc = 0, l2_partitions = 0, dram_channels = 0;
   double dram_bandwidth = 0, noc_bandwidth = 0;  // B/s

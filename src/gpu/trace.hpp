@@ -20,9 +20,9 @@ constexpr Reg kZeroReg = 255, kTruePred = kPredicate + 7;
 
 // One executed warp instruction of the traced thread block.
 struct Instruction {
-  std::uint32_t opcode = 0;  // index into KernelTrace::opcodes
-  std::int32_t warp = 0;     // warp of the block, renumbered 0.. in order of first appearance
-  std::uint64_t pc = 0;      // Accel-Sim only (0 otherwise)
+  std::uint32_t opcode = 0;                 // index into KernelTrace::opcodes
+  std::int32_t warp = 0;                    // warp of the block, renumbered 0.. in order of first appearance
+  std::uint64_t pc = 0;                     // Accel-Sim only (0 otherwise)
   std::uint32_t active_mask = 0xffffffffu;  // Accel-Sim only (all lanes otherwise)
   // Operands in trace order. Accel-Sim says which are destinations (dst_count); a PPT-GPU line does not
   // (dst_count = -1): by its tracer's convention the first operand is the destination, except for stores,
@@ -49,11 +49,11 @@ struct BlockMemory {
 };
 
 struct KernelTrace {
-  int id = 0;                // the trace's kernel id (1-based in both formats)
-  std::string name;          // as traced (may be mangled; PPT-GPU cuts it at '(')
-  Dim3 grid, block;          // PPT-GPU records only the products: {n, 1, 1}
-  int registers = 0;         // per thread
-  long shared_bytes = 0;     // static + dynamic, per block
+  int id = 0;             // the trace's kernel id (1-based in both formats)
+  std::string name;       // as traced (may be mangled; PPT-GPU cuts it at '(')
+  Dim3 grid, block;       // PPT-GPU records only the products: {n, 1, 1}
+  int registers = 0;      // per thread
+  long shared_bytes = 0;  // static + dynamic, per block
   int stream = 0;
   std::vector<std::string> opcodes;       // opcode table: full mnemonics with modifiers ("LDG.E.U8")
   std::vector<Instruction> instructions;  // the traced block's warp instructions, in trace order
@@ -66,8 +66,8 @@ struct KernelTrace {
 
 struct TraceApplication {
   std::string dir;
-  std::string format;  // "ppt-gpu" or "accel-sim"
-  std::vector<KernelTrace> kernels;  // by increasing id
+  std::string format;                 // "ppt-gpu" or "accel-sim"
+  std::vector<KernelTrace> kernels;   // by increasing id
   std::vector<std::string> warnings;  // non-fatal problems, each naming its file and line
 };
 

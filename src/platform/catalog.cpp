@@ -87,6 +87,7 @@ std::optional<GpuModel> read_gpu(const YAML::Node& root, Scope scope) {
     }
   });
   need(r.sourced("tdp", Dimension::power, true), g.tdp);
+  r.node("microarchitecture");  // read by gpu::load_gpu_hardware (src/gpu/hardware.cpp)
   read_group("efficiency", [&](MapReader& s) {
     // An achieved fraction of a peak: sourced() already rejects zero and negative values.
     auto fraction = [&](MapReader& m, const char* key, Sourced& out) {

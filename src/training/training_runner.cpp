@@ -11,7 +11,7 @@
 #include <simgrid/s4u/Host.hpp>
 
 #include "core/units.hpp"
-#include "cost/roofline.hpp"
+#include "cost/registry.hpp"
 #include "sim/collectives.hpp"
 #include "sim/comm.hpp"
 #include "sim/engine.hpp"
@@ -24,10 +24,10 @@ using nlohmann::json;
 
 namespace {
 
-double ops_time(const std::vector<Op>& ops, const cost::RooflineModel& roofline, Precision precision) {
+double ops_time(const std::vector<Op>& ops, const cost::CostRegistry& costs, Precision precision) {
   double t = 0;
   for (const Op& op : ops)
-    t += roofline.duration({op.op_class, precision, op.flops, op.bytes, op.shape});
+    t += costs.duration(op.name, {op.op_class, precision, op.flops, op.bytes, op.shape});
   return t;
 }
 
@@ -299,7 +299,10 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
   const TransformerConfig& m = spec.model;
   const ParallelLayout& l = spec.layout;
   const platform::GpuModel& gpu = platform.gpus.at(spec.gpu_model);
-  cost::RooflineModel roofline(gpu);
+  cost::CostRegistry costs(gpu);
+  for (const auto& [op, c] : spec.op_costs)
+    costs.use_kernel_trace(op, c.seconds, c.source);
+  const cost::RooflineModel& roofline = costs.roofline();
   const int p = l.pipeline, t = l.tensor, d = l.data, v = l.virtual_stages;
   Schedule schedule = generate_schedule(spec.schedule, p, l.micro_batches(), v, spec.variant);
   const double fraction = schedule.micro_batch_fraction;
@@ -337,13 +340,13 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
     for (double bytes : layer.backward_allreduce_bytes)
       tp_b += probe.time(sim::CollectiveOp::allreduce, group, bytes * fraction);
     // Compute alone (what full mode executes), then with the collectives charged by their probes.
-    double cf = layers_per_stage * ops_time(layer.forward, roofline, m.precision) * fraction;
-    double cb = layers_per_stage * ops_time(layer.backward, roofline, m.precision) * fraction;
-    double f = layers_per_stage * (ops_time(layer.forward, roofline, m.precision) * fraction + tp_f);
-    double b = layers_per_stage * (ops_time(layer.backward, roofline, m.precision) * fraction + tp_b);
+    double cf = layers_per_stage * ops_time(layer.forward, costs, m.precision) * fraction;
+    double cb = layers_per_stage * ops_time(layer.backward, costs, m.precision) * fraction;
+    double f = layers_per_stage * (ops_time(layer.forward, costs, m.precision) * fraction + tp_f);
+    double b = layers_per_stage * (ops_time(layer.backward, costs, m.precision) * fraction + tp_b);
     auto add_ops = [&](const BlockOps& ops) {
-      double of = ops_time(ops.forward, roofline, m.precision) * fraction;
-      double ob = ops_time(ops.backward, roofline, m.precision) * fraction;
+      double of = ops_time(ops.forward, costs, m.precision) * fraction;
+      double ob = ops_time(ops.backward, costs, m.precision) * fraction;
       f += of, cf += of, b += ob, cb += ob;
     };
     if (stage == 0) add_ops(embedding);

@@ -2,6 +2,7 @@
 // experiment.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 #include <yaml-cpp/yaml.h>
@@ -29,6 +30,12 @@ struct TrainingSpec {
   std::string gpu_model;               // catalog name of those GPUs
   int gpus_per_node = 0;
   std::vector<std::string> warnings;
+  // Ops priced by a kernel trace instead of the roofline: op name -> seconds per run, and where from.
+  struct OpCost {
+    double seconds = 0;
+    std::string source;
+  };
+  std::map<std::string, OpCost> op_costs;
 };
 
 // Reads and validates the workload mapping against the platform; problems go to scope.diag.

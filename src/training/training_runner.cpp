@@ -523,6 +523,8 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
   }
   for (const auto& w : spec.warnings)
     out.warnings.push_back(w);
+  for (const auto& line : costs.describe())
+    out.summary_lines.push_back("op priced by a kernel trace: " + line);
   out.metrics = {{"model", m.name},
                  {"parameters", parameter_count(m)},
                  {"gpus", gpus},
@@ -545,6 +547,7 @@ report::WorkloadOutput run_training(const TrainingSpec& spec, const platform::Pl
                  {"model_tflops_per_gpu", tflops_per_gpu / 1e12},
                  {"percent_of_peak", 100.0 * tflops_per_gpu / peak},
                  {"mean_bubble_fraction", pipe.mean_bubble_fraction()},
+                 {"op_costs", costs.describe()},
                  {"stages", stages_json}};
   out.tables.push_back(table);
   out.table_files.push_back("stages.csv");

@@ -126,6 +126,7 @@ TrainingSpec parse_training(const YAML::Node& workload, const core::Scope& scope
   } else {
     selection.where = r.location();
   }
+  YAML::Node costs = r.node("costs");
   r.finish();
 
   // All of one GPU model (the cost model prices one GPU); GPUs per node is what a node contributes.
@@ -146,7 +147,6 @@ TrainingSpec parse_training(const YAML::Node& workload, const core::Scope& scope
     spec.gpus_per_node = std::max(spec.gpus_per_node, count);
   // Op costs: `costs: {OP: {model: kernel-trace, trace: FOLDER, kernels: [ids]}}` prices OP (every run of it)
   // by the kernel model's prediction of those traced kernels on the platform's GPU.
-  YAML::Node costs = r.node("costs");
   if (costs.IsDefined() && !costs.IsMap()) {
     r.error("costs", "expected a mapping 'op: {model: kernel-trace, trace: FOLDER, kernels: [ids]}'");
   } else if (costs.IsDefined() && model_ok) {

@@ -35,6 +35,13 @@ CASES = [
     ("validate-training", ["validate", "training"], []),
     ("run-training-gpt-dgx-a100", ["run", "workloads/training/gpt-1.3b-dgx-a100.yaml", "-o", "{out}"],
      ["summary.json", "stages.csv"]),
+    ("run-training-kernel-trace", ["run", "tests/golden/training-kernel-trace.yaml", "-o", "{out}"], []),
+    ("gpu-info-bfs", ["gpu", "info", "traces/ppt-gpu/rodinia-bfs"], []),
+    ("gpu-predict-bfs", ["gpu", "predict", "traces/ppt-gpu/rodinia-bfs", "--gpu", "A100-SXM4-80GB", "-o", "{out}"],
+     ["summary.json", "kernels.csv", "stalls.csv"]),
+    ("gpu-predict-accelsim", ["gpu", "predict", "tests/data/gpu/accelsim", "--gpu", "A100-SXM4-80GB", "--json",
+                              "-o", "{out}"], []),
+    ("validate-gpu", ["validate", "gpu"], []),
 ]
 
 failures = 0

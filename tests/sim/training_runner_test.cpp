@@ -145,6 +145,34 @@ TEST(TrainingRunner, DataParallelIterationByHand) {
   EXPECT_EQ(out.metrics["mean_bubble_fraction"].get<double>(), 0.0);
 }
 
+// An op priced by a kernel trace costs what the spec says wherever it runs: with layernorm-1 (once per layer,
+// forward) fixed at 1 ms, the 8-layer single stage's forward step grows by 8 x (1 ms - its roofline time)
+// and its backward step not at all.
+TEST(TrainingRunner, KernelTraceCostReplacesTheRoofline) {
+  platform::PlatformSpec spec = platform::load_platform("tests/data/platforms/uniform-star-8.yaml");
+  platform::build_platform(spec);
+  TrainingSpec t;
+  t.model = {"tiny", 8, 512, 8, 256, 8192, 0, Precision::fp16};
+  t.layout.data = 8, t.layout.micro_batch = 2, t.layout.global_batch = 64;
+  t.gpu_model = "V100-SXM2-16GB";
+  t.gpus_per_node = 1;
+  t.gpu_hosts = first_gpus("n", 8);
+  auto step = [&](const char* which) {
+    return run_training(t, spec, *the_engine).metrics["stages"][0][which].get<double>();
+  };
+  const double f0 = step("forward_s"), b0 = step("backward_s");
+  t.op_costs["layernorm-1"] = {1e-3, "test"};
+  const double f1 = step("forward_s"), b1 = step("backward_s");
+  cost::RooflineModel roofline(spec.gpus.at("V100-SXM2-16GB"));
+  double roofline_time = -1;
+  for (const Op& op : layer_ops(t.model, 2, 1, Recompute::none).forward)
+    if (op.name == "layernorm-1")
+      roofline_time = roofline.duration({op.op_class, Precision::fp16, op.flops, op.bytes, op.shape});
+  ASSERT_GT(roofline_time, 0);
+  EXPECT_NEAR(f1 - f0, 8 * (1e-3 - roofline_time), 1e-12);
+  EXPECT_NEAR(b1, b0, 1e-15);
+}
+
 // On a symmetric platform (two DGX A100 nodes) the symmetric mode, which simulates one replica's pipeline and
 // charges each collective by a probe on its real group, must agree with the full mode, which simulates all 16
 // GPUs, with fused collectives and with every collective message by message (full-exact). All run in this

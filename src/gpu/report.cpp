@@ -80,10 +80,20 @@ json kernel_json(const KernelPrediction& k) {
 
 json prediction_json(const AppPrediction& p) {
   json kernels = json::array();
-  for (const auto& k : p.kernels)
+  double requests = 0, transactions = 0, dram = 0, instructions = 0;
+  for (const auto& k : p.kernels) {
     kernels.push_back(kernel_json(k));
-  return {{"gpu", p.gpu},         {"trace_dir", p.trace_dir}, {"format", p.format},
-          {"seconds", p.seconds}, {"kernels", kernels},       {"warnings", p.warnings}};
+    const MemoryStats& m = k.memory;
+    requests += static_cast<double>(m.read_requests + m.write_requests + m.atomic_requests);
+    transactions += static_cast<double>(m.read_transactions + m.write_transactions + m.atomic_transactions);
+    dram += m.dram_transactions;
+    instructions += static_cast<double>(k.warp_instructions);
+  }
+  json totals{{"kernels", p.kernels.size()}, {"seconds", p.seconds},
+              {"requests", requests},        {"transactions", transactions},
+              {"dram_transactions", dram},   {"warp_instructions", instructions}};
+  return {{"gpu", p.gpu},     {"trace_dir", p.trace_dir}, {"format", p.format},    {"seconds", p.seconds},
+          {"totals", totals}, {"kernels", kernels},       {"warnings", p.warnings}};
 }
 
 report::Table kernel_table(const AppPrediction& p) {

@@ -350,7 +350,7 @@ KernelPrediction predict_kernel(const KernelTrace& kernel, const GpuHardware& gp
   for (const auto& b : kernel.memory)
     sm_blocks[static_cast<std::size_t>(b.block % gpu.sms)].push_back(&b);
   MemoryStats& m = p.memory;
-  double l1_hits = 0, l1_read_hits = 0, ppt_l1 = 0, ppt_l1_read = 0;
+  double l1_hits = 0, l1_read_hits = 0, ppt_l1 = 0, ppt_l1_read = 0, mean_l1 = 0, mean_l1_read = 0;
   int active_sms = 0;
   std::vector<std::uint64_t> coalesced;
   for (int s = 0; s < gpu.sms; ++s) {
@@ -394,10 +394,15 @@ KernelPrediction predict_kernel(const KernelTrace& kernel, const GpuHardware& gp
     if (gpu.l1_caches_global_loads)
       l1_read_hits += hit_rate(reads, l1_blocks, gpu.l1_assoc) * static_cast<double>(reads.total);
     ppt_l1 += ppt_gpu_hit_rate(all, l1_blocks, gpu.l1_assoc);
+    mean_l1 += hit_rate(all, l1_blocks, gpu.l1_assoc);
+    mean_l1_read += hit_rate(reads, l1_blocks, gpu.l1_assoc);
     ppt_l1_read += ppt_gpu_hit_rate(reads, l1_blocks, gpu.l1_assoc);
     ++active_sms;
   }
-  if (active_sms > 0) m.ppt_l1_hit = ppt_l1 / active_sms, m.ppt_l1_read_hit = ppt_l1_read / active_sms;
+  if (active_sms > 0) {
+    m.ppt_l1_hit = ppt_l1 / active_sms, m.ppt_l1_read_hit = ppt_l1_read / active_sms;
+    m.sm_mean_l1_hit = mean_l1 / active_sms, m.sm_mean_l1_read_hit = mean_l1_read / active_sms;
+  }
   const double l1_accesses =
       static_cast<double>(m.read_transactions + m.write_transactions + m.atomic_transactions);
   m.l1_hit = l1_accesses > 0 ? l1_hits / l1_accesses : 0;

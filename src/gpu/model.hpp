@@ -31,8 +31,11 @@ struct MemoryStats {
   long read_transactions = 0, write_transactions = 0, atomic_transactions = 0;  // distinct L1 lines
   double l1_hit = 0, l1_read_hit = 0;  // expected hit rates over all / read transactions
   double l2_hit = 0;
-  // The same reuse profiles through PPT-GPU's own hit formula and averaging (L1: mean of the SMs' rates), to
-  // tell the formula's share of a difference from the rest.
+  // l1_hit and l1_read_hit are hits / accesses over all SMs. PPT-GPU instead averages the SMs' rates, so that
+  // an SM with 16 accesses weighs as much as one with 89, and uses its own hit formula. Both variants are
+  // kept to tell the averaging's and the formula's shares of a difference apart: the exact formula averaged
+  // over SMs, and PPT-GPU's formula averaged over SMs (which reproduces PPT-GPU).
+  double sm_mean_l1_hit = 0, sm_mean_l1_read_hit = 0;
   double ppt_l1_hit = 0, ppt_l1_read_hit = 0, ppt_l2_hit = 0;
   double l2_read_transactions = 0, l2_write_transactions = 0, dram_transactions = 0;
   double load_latency = 0;  // cycles: average global load latency from the hit rates

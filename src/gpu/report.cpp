@@ -283,12 +283,16 @@ json compare_with_ppt(const AppPrediction& p, const std::map<int, PptReport>& re
     add("write transactions", "GMEM write transactions", static_cast<double>(m.write_transactions), "exact",
         "");
     add("L1 hit % (all)", "unified L1 cache hit rate", 100 * m.l1_hit, "percentage points",
-        "whatif: exact binomial set-associative formula, access-weighted over SMs; PPT-GPU: normal "
-        "approximation with an abs() that counts every reuse as at least a 50 % hit, mean over SMs");
+        "whatif: hits / accesses over all SMs, exact binomial set-associative formula");
+    add("L1 hit % (all), mean over SMs", "unified L1 cache hit rate", 100 * m.sm_mean_l1_hit,
+        "percentage points", "the SMs' rates averaged, as PPT-GPU does; exact formula");
     add("L1 hit % (all), PPT-GPU's formula", "unified L1 cache hit rate", 100 * m.ppt_l1_hit,
-        "percentage points", "whatif's reuse profiles through PPT-GPU's formula and mean over SMs");
+        "percentage points", "averaged over SMs and through PPT-GPU's normal approximation");
     add("L1 hit % (reads)", "unified L1 cache hit rate for read transactions (global memory accesses)",
         100 * m.l1_read_hit, "percentage points", "");
+    add("L1 hit % (reads), mean over SMs",
+        "unified L1 cache hit rate for read transactions (global memory accesses)",
+        100 * m.sm_mean_l1_read_hit, "percentage points", "");
     add("L1 hit % (reads), PPT-GPU's formula",
         "unified L1 cache hit rate for read transactions (global memory accesses)", 100 * m.ppt_l1_read_hit,
         "percentage points", "");

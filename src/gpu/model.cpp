@@ -100,7 +100,9 @@ struct IssueResult {
 // outstanding memory operations. BAR waits for every unfinished warp of the block: PPT-GPU matches "BAR" as
 // a substring and so also treats MEMBAR as a barrier; here a fence only waits for the warp's own memory.
 // Cycles in which no warp can issue are skipped in one step and charged to the reason that held each
-// scheduler's nearest-ready warp.
+// scheduler's nearest-ready warp. Every block of the SM runs (up to kMaxSimulatedInstructions, then the rest
+// at the measured steady rate): PPT-GPU simulates one wave and scales it by ceil((B_sm - B_new) / B_new),
+// one wave short, and a last partial wave counts as a full one only where it really is.
 IssueResult simulate_sm(const IssueInput& in, const GpuHardware& gpu) {
   IssueResult out;
   const int w_per_block = static_cast<int>(in.warps.size());

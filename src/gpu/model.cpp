@@ -77,6 +77,10 @@ int lanes_of(std::uint32_t mask) {
   return std::popcount(mask);
 }
 
+double l1_transactions_total(const MemoryStats& m) {
+  return static_cast<double>(m.read_transactions + m.write_transactions + m.atomic_transactions);
+}
+
 // Per-kernel constants the issue model needs.
 struct IssueInput {
   std::vector<std::vector<Decoded>> warps;  // the traced block's instruction stream per warp
@@ -268,9 +272,13 @@ IssueResult simulate_sm(const IssueInput& in, const GpuHardware& gpu) {
         }
         release_if_ready(k, cycle);
         if (slot[k].finished == w_per_block) {
-          block_done.push_back(std::max(cycle + 1, w.memory_done));
+          // The block is done when the last of its warps' memory operations is.
+          double end = cycle + 1;
+          for (int x = 0; x < w_per_block; ++x)
+            end = std::max(end, ws[k * w_per_block + x].memory_done);
+          block_done.push_back(end);
           slot[k].block = -1;
-          if (next_block < simulate_blocks) launch(k, cycle + 1);
+          if (next_block < simulate_blocks) launch(k, end);
         }
       }
       rr[s] = (rr[s] + 1) % std::max(1, mine);
@@ -322,8 +330,13 @@ KernelPrediction predict_kernel(const KernelTrace& kernel, const GpuHardware& gp
   p.threads_per_block = kernel.block.count();
   p.registers = kernel.registers;
   p.shared_bytes = kernel.shared_bytes;
-  p.occupancy =
-      compute_occupancy(gpu.limits, gpu.schedulers, p.threads_per_block, p.registers, p.shared_bytes);
+  try {
+    p.occupancy =
+        compute_occupancy(gpu.limits, gpu.schedulers, p.threads_per_block, p.registers, p.shared_bytes);
+  } catch (const std::invalid_argument& e) {
+    throw core::InputError(
+        fmt::format("kernel {} ({}) cannot run on {}: {}", kernel.id, kernel.name, gpu.name, e.what()));
+  }
   p.blocks_on_busiest_sm = (p.blocks + gpu.sms - 1) / gpu.sms;
   p.resident_blocks = static_cast<int>(std::min<long>(p.occupancy.active_blocks, p.blocks_on_busiest_sm));
 
@@ -355,6 +368,7 @@ KernelPrediction predict_kernel(const KernelTrace& kernel, const GpuHardware& gp
   double l1_hits = 0, l1_read_hits = 0, ppt_l1 = 0, ppt_l1_read = 0, mean_l1 = 0, mean_l1_read = 0;
   int active_sms = 0;
   std::vector<std::uint64_t> coalesced;
+  long sectors = 0;  // distinct 32-byte sectors of each instruction, summed
   for (int s = 0; s < gpu.sms; ++s) {
     const auto& blocks = sm_blocks[s];
     if (blocks.empty()) continue;
@@ -382,6 +396,7 @@ KernelPrediction predict_kernel(const KernelTrace& kernel, const GpuHardware& gp
                                     : m.write_transactions;
         ++requests;
         transactions += static_cast<long>(coalesced.size());
+        sectors += r.count;
         if (r.first < b->sectors.size()) {
           sm_stream[s].push_back(b->sectors.data() + r.first);
           sm_counts[s].push_back(std::min<std::uint32_t>(r.count, b->sectors.size() - r.first));
@@ -405,8 +420,9 @@ KernelPrediction predict_kernel(const KernelTrace& kernel, const GpuHardware& gp
     m.ppt_l1_hit = ppt_l1 / active_sms, m.ppt_l1_read_hit = ppt_l1_read / active_sms;
     m.sm_mean_l1_hit = mean_l1 / active_sms, m.sm_mean_l1_read_hit = mean_l1_read / active_sms;
   }
-  const double l1_accesses =
-      static_cast<double>(m.read_transactions + m.write_transactions + m.atomic_transactions);
+  const double sectors_per_transaction =
+      l1_transactions_total(m) > 0 ? static_cast<double>(sectors) / l1_transactions_total(m) : 1.0;
+  const double l1_accesses = l1_transactions_total(m);
   m.l1_hit = l1_accesses > 0 ? l1_hits / l1_accesses : 0;
   m.l1_read_hit = m.read_transactions > 0 ? l1_read_hits / static_cast<double>(m.read_transactions) : 0;
 
@@ -480,7 +496,8 @@ KernelPrediction predict_kernel(const KernelTrace& kernel, const GpuHardware& gp
     p.stalls[i] = slots > 0 ? r.stalls[i] / slots : 0;
 
   // Bandwidth: the whole GPU's DRAM and L2 traffic cannot go faster than the DRAM and the NoC.
-  const double line = static_cast<double>(std::min(gpu.l1_line, gpu.l2_line));
+  // Caches move 32-byte sectors: a transaction (an L1 line) carries only the sectors its lanes touched.
+  const double line = 32.0 * sectors_per_transaction;
   if (gpu.dram_bandwidth > 0) p.dram_cycles = m.dram_transactions * line / gpu.dram_bandwidth * gpu.clock_hz;
   if (gpu.noc_bandwidth > 0)
     p.noc_cycles =

@@ -9,7 +9,6 @@
 
 #include "cost/registry.hpp"
 #include "platform/catalog.hpp"
-
 #include "platform/selection.hpp"
 
 namespace whatif::training {
@@ -48,6 +47,55 @@ std::optional<TransformerConfig> read_model(const YAML::Node& node, const core::
     return std::nullopt;
   }
   return cfg;
+}
+
+// `costs: {OP: {model: kernel-trace, trace: FOLDER, kernels: [ids]}}` prices OP (every run of it) by the
+// kernel model's prediction of those traced kernels on the placement's GPU.
+void read_op_costs(const YAML::Node& costs, const core::Scope& scope, MapReader& r, TrainingSpec& spec) {
+  if (!costs.IsMap()) {
+    r.error("costs", "expected a mapping 'op: {model: kernel-trace, trace: FOLDER, kernels: [ids]}'");
+    return;
+  }
+  const ParallelLayout& l = spec.layout;
+  std::vector<std::string> known;
+  for (const BlockOps& b :
+       {layer_ops(spec.model, std::max(1, l.micro_batch), std::max(1, l.tensor), l.recompute),
+        embedding_ops(spec.model, std::max(1, l.micro_batch), std::max(1, l.tensor)),
+        output_ops(spec.model, std::max(1, l.micro_batch), std::max(1, l.tensor))})
+    for (const auto* list : {&b.forward, &b.backward})
+      for (const Op& op : *list)
+        if (std::find(known.begin(), known.end(), op.name) == known.end()) known.push_back(op.name);
+  for (auto it = costs.begin(); it != costs.end(); ++it) {
+    const std::string op = it->first.Scalar();
+    MapReader c(it->second, scope.child("costs", op));
+    if (std::find(known.begin(), known.end(), op) == known.end()) {
+      r.error("costs", fmt::format("'{}' is not an op of this model{} (ops: {})", op,
+                                   core::did_you_mean(op, known), fmt::join(known, ", ")));
+      continue;
+    }
+    c.choice("model", {"kernel-trace"}, true);
+    auto trace = c.string("trace", true);
+    std::vector<int> ids;
+    for (const auto& k : core::items_of(c.node("kernels"))) {
+      auto v = k.IsScalar() ? core::parse_integer(k.Scalar()) : std::nullopt;
+      if (!v || *v < 1 || *v > 1'000'000)
+        c.error("kernels", "expected kernel ids, e.g. [1, 2]");
+      else
+        ids.push_back(static_cast<int>(*v));
+    }
+    c.finish();
+    if (!trace || spec.gpu_model.empty()) continue;
+    const std::string dir =
+        (std::filesystem::path(scope.file).parent_path() / *trace).lexically_normal().string();
+    try {
+      const double seconds =
+          cost::kernel_trace_seconds(dir, ids, platform::find_models_dir(scope.file), spec.gpu_model);
+      spec.op_costs[op] = {seconds,
+                           fmt::format("{} kernels [{}] on {}", dir, fmt::join(ids, ", "), spec.gpu_model)};
+    } catch (const core::InputError& e) {
+      c.error("trace", e.what());
+    }
+  }
 }
 
 }  // namespace
@@ -145,52 +193,7 @@ TrainingSpec parse_training(const YAML::Node& workload, const core::Scope& scope
   }
   for (const auto& [node, count] : per_node)
     spec.gpus_per_node = std::max(spec.gpus_per_node, count);
-  // Op costs: `costs: {OP: {model: kernel-trace, trace: FOLDER, kernels: [ids]}}` prices OP (every run of it)
-  // by the kernel model's prediction of those traced kernels on the platform's GPU.
-  if (costs.IsDefined() && !costs.IsMap()) {
-    r.error("costs", "expected a mapping 'op: {model: kernel-trace, trace: FOLDER, kernels: [ids]}'");
-  } else if (costs.IsDefined() && model_ok) {
-    std::vector<std::string> known;
-    for (const BlockOps& b :
-         {layer_ops(spec.model, std::max(1, l.micro_batch), std::max(1, l.tensor), l.recompute),
-          embedding_ops(spec.model, std::max(1, l.micro_batch), std::max(1, l.tensor)),
-          output_ops(spec.model, std::max(1, l.micro_batch), std::max(1, l.tensor))})
-      for (const auto* list : {&b.forward, &b.backward})
-        for (const Op& op : *list)
-          if (std::find(known.begin(), known.end(), op.name) == known.end()) known.push_back(op.name);
-    for (auto it = costs.begin(); it != costs.end(); ++it) {
-      const std::string op = it->first.Scalar();
-      MapReader c(it->second, scope.child("costs", op));
-      if (std::find(known.begin(), known.end(), op) == known.end()) {
-        r.error("costs", fmt::format("'{}' is not an op of this model{} (ops: {})", op,
-                                     core::did_you_mean(op, known), fmt::join(known, ", ")));
-        continue;
-      }
-      c.choice("model", {"kernel-trace"}, true);
-      auto trace = c.string("trace", true);
-      std::vector<int> ids;
-      YAML::Node kernels = c.node("kernels");
-      for (const auto& k : core::items_of(kernels)) {
-        auto v = k.IsScalar() ? core::parse_integer(k.Scalar()) : std::nullopt;
-        if (!v || *v < 1 || *v > 1'000'000)
-          c.error("kernels", "expected kernel ids, e.g. [1, 2]");
-        else
-          ids.push_back(static_cast<int>(*v));
-      }
-      c.finish();
-      if (!trace || spec.gpu_model.empty()) continue;
-      const std::string dir =
-          (std::filesystem::path(scope.file).parent_path() / *trace).lexically_normal().string();
-      try {
-        const double seconds =
-            cost::kernel_trace_seconds(dir, ids, platform::find_models_dir(scope.file), spec.gpu_model);
-        spec.op_costs[op] = {seconds,
-                             fmt::format("{} kernels [{}] on {}", dir, fmt::join(ids, ", "), spec.gpu_model)};
-      } catch (const core::InputError& e) {
-        c.error("trace", e.what());
-      }
-    }
-  }
+  if (costs.IsDefined() && model_ok) read_op_costs(costs, scope, r, spec);
 
   if (model_ok) {
     LayoutContext context{spec.model.layers,     spec.model.hidden, spec.model.heads,

@@ -484,7 +484,39 @@ KernelPrediction predict_kernel(const KernelTrace& kernel, const GpuHardware& gp
   const long per_block = static_cast<long>(kernel.instructions.size());
   p.warp_instructions = per_block * p.blocks;
   p.thread_instructions = lanes * p.blocks;
+  // Bandwidth: the whole GPU's DRAM and L2 traffic cannot go faster than the DRAM and the NoC.
+  // Caches move 32-byte sectors: a transaction (an L1 line) carries only the sectors its lanes touched.
+  const double line = 32.0 * sectors_per_transaction;
+  if (gpu.dram_bandwidth > 0) p.dram_cycles = m.dram_transactions * line / gpu.dram_bandwidth * gpu.clock_hz;
+  if (gpu.noc_bandwidth > 0)
+    p.noc_cycles =
+        (m.l2_read_transactions + m.l2_write_transactions) * line / gpu.noc_bandwidth * gpu.clock_hz;
+  // Memory-level parallelism is the issue model's: every resident warp keeps its loads in flight. Queueing:
+  // at the utilisation a pass implies, a request waits rho / (2 (1 - rho)) service times (M/D/1) at the
+  // DRAM channel and the L2 slice it goes to; the next pass runs with those waits in the load latency, until
+  // the latency settles.
+  const double dram_service = gpu.dram_bandwidth > 0 && gpu.dram_channels > 0
+                                  ? line / (gpu.dram_bandwidth / gpu.dram_channels) * gpu.clock_hz
+                                  : 0;
+  const double noc_service = gpu.noc_bandwidth > 0 && gpu.l2_partitions > 0
+                                 ? line / (gpu.noc_bandwidth / gpu.l2_partitions) * gpu.clock_hz
+                                 : 0;
+  auto wait = [](double busy, double elapsed, double service) {
+    const double rho = elapsed > 0 ? std::min(0.95, busy / elapsed) : 0;
+    return rho / (2 * (1 - rho)) * service;
+  };
   IssueResult r = simulate_sm(in, gpu);
+  for (int pass = 0; pass < 4; ++pass) {
+    const double elapsed = std::max(r.cycles, std::max(p.dram_cycles, p.noc_cycles));
+    m.dram_queue = wait(p.dram_cycles, elapsed, dram_service);
+    m.noc_queue = wait(p.noc_cycles, elapsed, noc_service);
+    const double latency =
+        h1 * l1_lat + (1 - h1) * (m.l2_hit * (l2_lat + m.noc_queue) +
+                                  (1 - m.l2_hit) * (dram_lat + m.noc_queue + m.dram_queue));
+    if (std::abs(latency - in.load_latency) < 0.5) break;
+    in.load_latency = m.load_latency = latency;
+    r = simulate_sm(in, gpu);
+  }
   p.issue_cycles = r.cycles;
   // Achieved occupancy as Nsight Compute defines it: resident warps averaged over the SM's active cycles.
   p.achieved_warps = r.active_cycles > 0 ? r.warp_cycles / r.active_cycles : 0;
@@ -495,13 +527,6 @@ KernelPrediction predict_kernel(const KernelTrace& kernel, const GpuHardware& gp
   for (int i = 0; i < kStalls; ++i)
     p.stalls[i] = slots > 0 ? r.stalls[i] / slots : 0;
 
-  // Bandwidth: the whole GPU's DRAM and L2 traffic cannot go faster than the DRAM and the NoC.
-  // Caches move 32-byte sectors: a transaction (an L1 line) carries only the sectors its lanes touched.
-  const double line = 32.0 * sectors_per_transaction;
-  if (gpu.dram_bandwidth > 0) p.dram_cycles = m.dram_transactions * line / gpu.dram_bandwidth * gpu.clock_hz;
-  if (gpu.noc_bandwidth > 0)
-    p.noc_cycles =
-        (m.l2_read_transactions + m.l2_write_transactions) * line / gpu.noc_bandwidth * gpu.clock_hz;
   p.cycles = std::max({p.issue_cycles, p.dram_cycles, p.noc_cycles});
   p.bound = p.cycles == p.issue_cycles ? "issue" : p.cycles == p.dram_cycles ? "dram" : "noc";
   p.ipc = p.issue_cycles > 0 ? static_cast<double>(r.issued) / p.issue_cycles : 0;

@@ -38,7 +38,8 @@ struct MemoryStats {
   double sm_mean_l1_hit = 0, sm_mean_l1_read_hit = 0;
   double ppt_l1_hit = 0, ppt_l1_read_hit = 0, ppt_l2_hit = 0;
   double l2_read_transactions = 0, l2_write_transactions = 0, dram_transactions = 0;
-  double load_latency = 0;  // cycles: average global load latency from the hit rates
+  double load_latency = 0;  // cycles: average global load latency from the hit rates and queueing
+  double dram_queue = 0, noc_queue = 0;  // cycles a request waits at a DRAM channel / an L2 slice
 };
 
 struct KernelPrediction {

@@ -565,6 +565,30 @@ TEST(GpuModel, BandwidthBoundKernel) {
   EXPECT_EQ(q.bound, "noc");
 }
 
+TEST(GpuModel, DramQueueingLengthensLoads) {
+  // 32 cold sectors of 32 B through one DRAM channel at 1 GB/s (1 B per cycle at 1 GHz): 1024 cycles of DRAM
+  // time, a service time of 32 cycles per transaction. The first pass (load latency 500) ends at
+  // 100 + 500 + 1 = 601, within the 1024 the DRAM needs: utilisation min(0.95, 1024 / 1024) = 0.95, a wait of
+  // 0.95 / (2 x 0.05) x 32 = 304 cycles, a load latency of 804, and the second pass ends at 905; the DRAM
+  // still sets the elapsed time, so the latency settles there. The NoC (no bandwidth given) adds nothing.
+  GpuHardware gpu = test_gpu();
+  gpu.l1_line = 32;
+  gpu.l2_line = 32;
+  gpu.dram_bandwidth = 1e9;
+  gpu.dram_channels = 1;
+  gpu.noc_bandwidth = 0;
+  Kernel k("queued");
+  k.ins(0, "LDG.E", {r(1), r(2)}).ins(0, "IADD", {r(3), r(1)});
+  k.mem(0, "LDG.E", strided(0));
+  const KernelPrediction p = predict_kernel(k.k, gpu);
+  EXPECT_DOUBLE_EQ(p.dram_cycles, 1024);
+  EXPECT_NEAR(p.memory.dram_queue, 304, 1e-9);
+  EXPECT_DOUBLE_EQ(p.memory.noc_queue, 0);
+  EXPECT_NEAR(p.memory.load_latency, 804, 1e-9);
+  EXPECT_NEAR(p.issue_cycles, 905, 1e-9);
+  EXPECT_DOUBLE_EQ(p.cycles, 1024);
+}
+
 // ---- 6. Occupancy plumbing, waves and extrapolation ----
 
 TEST(GpuModel, ResidentBlocksAreOccupancyCappedByBlocksPerSm) {

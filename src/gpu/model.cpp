@@ -373,7 +373,7 @@ KernelPrediction predict_kernel(const KernelTrace& kernel, const GpuHardware& gp
     const auto& blocks = sm_blocks[s];
     if (blocks.empty()) continue;
     StackDistance l1;
-    ReuseProfile all, reads;
+    ReuseProfile all, reads, others;
     std::size_t longest = 0;
     for (const auto* b : blocks)
       longest = std::max(longest, b->records.size());
@@ -404,10 +404,12 @@ KernelPrediction predict_kernel(const KernelTrace& kernel, const GpuHardware& gp
         for (std::uint64_t line : coalesced) {
           std::uint64_t d = l1.access(line);
           all.add(d);
-          if (read) reads.add(d);
+          (read ? reads : others).add(d);
         }
       }
-    l1_hits += hit_rate(all, l1_blocks, gpu.l1_assoc) * static_cast<double>(all.total);
+    // Where L1 does not cache global loads, only the other accesses can hit it.
+    const ReuseProfile& cached = gpu.l1_caches_global_loads ? all : others;
+    l1_hits += hit_rate(cached, l1_blocks, gpu.l1_assoc) * static_cast<double>(cached.total);
     if (gpu.l1_caches_global_loads)
       l1_read_hits += hit_rate(reads, l1_blocks, gpu.l1_assoc) * static_cast<double>(reads.total);
     ppt_l1 += ppt_gpu_hit_rate(all, l1_blocks, gpu.l1_assoc);

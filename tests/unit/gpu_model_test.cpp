@@ -492,6 +492,12 @@ TEST(GpuModel, L1HitRateOfSameLineTwice) {
   EXPECT_DOUBLE_EQ(p.memory.l1_hit, 0.5);
   EXPECT_DOUBLE_EQ(p.memory.l1_read_hit, 0.5);
   EXPECT_DOUBLE_EQ(p.memory.l2_hit, 0);
+  // An L1 that does not cache global loads hits none of them.
+  GpuHardware bypass = test_gpu();
+  bypass.l1_caches_global_loads = false;
+  const KernelPrediction q = predict_kernel(k.k, bypass);
+  EXPECT_DOUBLE_EQ(q.memory.l1_hit, 0);
+  EXPECT_DOUBLE_EQ(q.memory.l1_read_hit, 0);
 }
 
 TEST(GpuModel, BlocksOfOneSmInterleaveOneInstructionAtATime) {

@@ -44,10 +44,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool starts_with(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
-
 // TMA bulk copies (Hopper) use another address layout; they are not global loads a memory trace records.
 bool is_tma_opcode(std::string_view op) {
   for (std::string_view t : {"UTMALDG", "UTMASTG", "UTMAPF", "UTMAREDG", "UBLKCP", "UBLKPF", "UBLKRED"})
@@ -67,10 +63,10 @@ std::vector<ListedKernel> read_kernels_list(const fs::path& root) {
   std::string_view line;
   while (in.next(line)) {
     const std::string_view s = trim(line);
-    if (s.empty() || starts_with(s, "Memcpy")) continue;
+    if (s.empty() || s.starts_with("Memcpy")) continue;
     std::int64_t id = 0;
     const size_t dot = s.find('.');
-    const bool named = starts_with(s, "kernel-") && dot != std::string_view::npos &&
+    const bool named = s.starts_with("kernel-") && dot != std::string_view::npos &&
                        parse_dec(s.substr(7, dot - 7), id) && id >= 1 && id <= (1 << 30);
     const std::string_view suffix = dot == std::string_view::npos ? std::string_view() : s.substr(dot);
     if (!named || (suffix != ".traceg" && suffix != ".traceg.xz"))

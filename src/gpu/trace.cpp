@@ -25,10 +25,6 @@ constexpr size_t kInitialBuffer = 128 * 1024;
 // A longer "line" is not a trace line; refusing it bounds memory on a binary file given by mistake.
 constexpr size_t kMaxLine = 64u * 1024 * 1024;
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // Single-quoted for sh, so that any file name reaches xz unchanged.
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
@@ -48,7 +44,7 @@ LineReader::LineReader(std::string path) : path_(std::move(path)) {
     throw InputError(Location{path_, 0, 0}, errno == ENOENT ? "no such file" : std::strerror(errno));
   if (!S_ISREG(st.st_mode)) throw InputError(Location{path_, 0, 0}, "not a regular file");
   bytes_ = static_cast<long>(st.st_size);
-  if (ends_with(path_, ".xz")) {
+  if (path_.ends_with(".xz")) {
     // stderr is silenced so that xz's own words do not interleave with ours; its exit status is reported.
     const std::string cmd = "exec xz -dc -- " + shell_quote(path_) + " 2>/dev/null";
     file_ = popen(cmd.c_str(), "r");

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <fmt/format.h>
+#include <functional>
 #include <map>
 #include <memory>
 #include <simgrid/s4u/Actor.hpp>
@@ -55,40 +56,36 @@ class CollectiveProbe {
  public:
   explicit CollectiveProbe(sim::SimEngine& engine) : engine_(engine) {}
   double time(sim::CollectiveOp op, const std::vector<std::string>& hosts, double bytes) {
-    if (hosts.size() < 2 || bytes <= 0) return 0.0;
-    auto key = std::make_tuple(static_cast<int>(op), hosts, static_cast<std::uint64_t>(bytes));
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-    std::vector<sg::Host*> hs;
-    for (const auto& h : hosts)
-      hs.push_back(sg::Host::by_name(h));
-    sim::Communicator comm("probe", hs, nodes_of(hs));
-    double start = engine_.now();
-    sim::launch_collective(op, comm, static_cast<std::uint64_t>(bytes));
-    engine_.run();
-    double t = engine_.now() - start;
-    cache_[key] = t;
-    return t;
+    return measure(static_cast<int>(op), hosts, bytes, [&](sim::Communicator& comm) {
+      sim::launch_collective(op, comm, static_cast<std::uint64_t>(bytes));
+    });
   }
   // The same for one ring exchange of `bytes` per rank.
   double exchange_time(const std::vector<std::string>& hosts, double bytes) {
-    if (hosts.size() < 2 || bytes <= 0) return 0.0;
-    auto key = std::make_tuple(-1, hosts, static_cast<std::uint64_t>(bytes));
-    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-    std::vector<sg::Host*> hs;
-    for (const auto& h : hosts)
-      hs.push_back(sg::Host::by_name(h));
-    sim::Communicator comm("probe", hs);
-    double start = engine_.now();
-    sim::spawn_ranks(comm, "exchange", [&](int rank) { ring_exchange(comm, rank, bytes); });
-    engine_.run();
-    double t = engine_.now() - start;
-    cache_[key] = t;
-    return t;
+    return measure(-1, hosts, bytes, [&](sim::Communicator& comm) {
+      sim::spawn_ranks(comm, "exchange", [&comm, bytes](int rank) { ring_exchange(comm, rank, bytes); });
+    });
   }
 
  private:
   sim::SimEngine& engine_;
   std::map<std::tuple<int, std::vector<std::string>, std::uint64_t>, double> cache_;
+
+  // Runs what `launch` starts on a communicator over `hosts` once per (kind, hosts, bytes).
+  double measure(int kind, const std::vector<std::string>& hosts, double bytes,
+                 const std::function<void(sim::Communicator&)>& launch) {
+    if (hosts.size() < 2 || bytes <= 0) return 0.0;
+    auto key = std::make_tuple(kind, hosts, static_cast<std::uint64_t>(bytes));
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    std::vector<sg::Host*> hs;
+    for (const auto& h : hosts)
+      hs.push_back(sg::Host::by_name(h));
+    sim::Communicator comm("probe", hs, nodes_of(hs));
+    const double start = engine_.now();
+    launch(comm);
+    engine_.run();
+    return cache_[key] = engine_.now() - start;
+  }
 };
 
 // Full mode's fused form of collectives that run back to back on one group: one ring exchange carrying what

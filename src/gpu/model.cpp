@@ -173,6 +173,7 @@ IssueResult simulate_sm(const IssueInput& in, const GpuHardware& gpu) {
       s.waiting = 0;
     }
   };
+  std::vector<Stall> reason(schedulers);  // per scheduler, this cycle
   while (true) {
     bool any_resident = false;
     for (int k = 0; k < slots; ++k)
@@ -180,7 +181,7 @@ IssueResult simulate_sm(const IssueInput& in, const GpuHardware& gpu) {
     if (!any_resident) break;
     bool issued_any = false;
     double next_event = inf;
-    std::vector<Stall> reason(schedulers, Stall::idle);
+    std::fill(reason.begin(), reason.end(), Stall::idle);
     int resident_warps = 0;
     for (int k = 0; k < slots; ++k)
       if (slot[k].block >= 0 && slot[k].launch_at <= cycle) resident_warps += w_per_block - slot[k].finished;

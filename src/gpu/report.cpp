@@ -264,13 +264,11 @@ json compare_with_ppt(const AppPrediction& p, const std::map<int, PptReport>& re
       auto ppt = get(r, ppt_key);
       if (!ppt) return;
       json row{{"kernel", k.id}, {"field", field}, {"whatif", whatif}, {"ppt_gpu", *ppt}, {"kind", kind}};
-      if (std::string_view(kind) == "exact") {
-        row["difference"] = whatif - *ppt;
-      } else if (std::string_view(kind) == "percentage points") {
-        row["difference"] = whatif - *ppt;
-      } else {
+      // Counts and rates differ in their own units; other figures relatively.
+      if (std::string_view(kind) == "relative")
         row["difference"] = *ppt != 0 ? (whatif - *ppt) / *ppt : 0.0;
-      }
+      else
+        row["difference"] = whatif - *ppt;
       if (*note) row["note"] = note;
       rows.push_back(row);
     };

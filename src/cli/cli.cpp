@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/mpi_commands.hpp"
 #include "core/diagnostics.hpp"
 #include "report/json.hpp"
 #include "sim/engine.hpp"
@@ -58,6 +59,8 @@ int run_cli(int argc, char** argv) {
   app.add_flag("--json", version_json, "With --version: print JSON");
   Commands commands(simgrid_args);
   commands.add_to(app);
+  MpiCommands mpi_commands(simgrid_args);
+  mpi_commands.add_to(app, *app.get_subcommand("validate"), *app.get_subcommand("bench"));
 
   try {
     app.parse(args);
@@ -78,6 +81,7 @@ int run_cli(int argc, char** argv) {
       std::cerr << app.help();
       return kBadInput;
     }
+    if (auto code = mpi_commands.execute()) return *code;
     return commands.execute();
   } catch (const core::InputError& e) {
     std::cerr << e.what() << "\n";

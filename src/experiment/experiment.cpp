@@ -70,9 +70,9 @@ void apply_set(YAML::Node& root, const std::string& assignment) {
 }
 
 Experiment load_experiment(const std::string& file, const std::vector<std::string>& sets,
-                           std::optional<std::uint64_t> seed) {
+                           std::optional<std::uint64_t> seed, const std::optional<std::string>& text) {
   core::Diagnostics diag;
-  auto root = core::load_yaml_file(file, diag);
+  auto root = text ? std::optional<YAML::Node>(YAML::Load(*text)) : core::load_yaml_file(file, diag);
   diag.throw_if_errors();
   if (!root->IsMap())
     throw core::InputError(core::location_of(file, *root),

@@ -39,7 +39,9 @@ struct Experiment {
 void apply_set(YAML::Node& root, const std::string& assignment);
 
 // Loads an experiment file, applies --set assignments and the --seed override, and checks the common fields.
+// `text`, when given, is the file's content (an experiment made by a command).
 Experiment load_experiment(const std::string& file, const std::vector<std::string>& sets,
-                           std::optional<std::uint64_t> seed);
+                           std::optional<std::uint64_t> seed,
+                           const std::optional<std::string>& text = std::nullopt);
 
 }  // namespace whatif::experiment

@@ -8,6 +8,7 @@
 
 #include "experiment/collective_bench.hpp"
 #include "experiment/experiment.hpp"
+#include "mpi/workload.hpp"
 #include "platform/builder.hpp"
 #include "report/folder.hpp"
 #include "sim/engine.hpp"
@@ -17,7 +18,7 @@
 namespace whatif::experiment {
 
 const std::vector<std::string>& workload_kinds() {
-  static const std::vector<std::string> kinds{"collective-bench", "training"};
+  static const std::vector<std::string> kinds{"collective-bench", "training", "mpi-replay"};
   return kinds;
 }
 
@@ -32,7 +33,7 @@ std::string yaml_text(const YAML::Node& node) {
 }  // namespace
 
 RunReport run_experiment(const RunOptions& options) {
-  Experiment e = load_experiment(options.file, options.sets, options.seed);
+  Experiment e = load_experiment(options.file, options.sets, options.seed, options.text);
   platform::PlatformSpec platform = platform::load_platform(e.platform_file, e.platform_parameters);
 
   core::Diagnostics diag;
@@ -46,6 +47,10 @@ RunReport run_experiment(const RunOptions& options) {
   } else if (e.kind == "training") {
     run_workload = [spec = training::parse_training(e.workload, scope, platform), &platform](
                        sim::SimEngine& engine) { return training::run_training(spec, platform, engine); };
+  } else if (e.kind == "mpi-replay") {
+    run_workload =
+        [spec = std::make_shared<mpi::MpiReplaySpec>(mpi::parse_mpi_replay(e.workload, scope, platform)),
+         &platform](sim::SimEngine& engine) { return mpi::run_mpi_replay(*spec, platform, engine); };
   } else {
     diag.error(core::location_of(e.file, e.workload["kind"]), "workload", "", "kind",
                fmt::format("unknown workload kind '{}'{} (known: {})", e.kind,

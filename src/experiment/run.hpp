@@ -15,6 +15,9 @@ struct RunOptions {
   std::vector<std::string> sets;
   std::optional<std::uint64_t> seed;
   std::vector<std::string> simgrid_args;
+  // The experiment itself instead of reading `file` (which then only names it in messages; relative paths
+  // in it resolve against the working directory).
+  std::optional<std::string> text;
 };
 
 struct RunReport {

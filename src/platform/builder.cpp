@@ -159,6 +159,7 @@ class PlatformBuilder {
         host->set_core_count(static_cast<int>(cpu.cores.value));
         host->set_property("kind", "cpu");
         host->set_property("model", cpu.name);
+        if (!t.cpu_shared_memory.empty()) host->set_property("shared_memory", t.cpu_shared_memory);
       }
       host->set_property("node", node.name);
       host->set_property("node_index", std::to_string(node.index));
@@ -180,6 +181,19 @@ class PlatformBuilder {
         zone->add_route(points[g.endpoints[i]], points[g.endpoints[j]], nullptr, nullptr, route, false);
         ++summary_.routes;
       }
+    // Processes on one socket talk through shared memory: a route from the socket's host to itself.
+    if (!t.cpu_shared_memory.empty()) {
+      const LinkModel& shm = spec_.link(t.cpu_shared_memory);
+      for (int v : g.endpoints) {
+        const NodeVertex& vx = g.vertices[v];
+        if (vx.kind != VertexKind::cpu) continue;
+        sg::Link* l = zone->create_link(cpu_host_name(node.name, vx.index) + ".shm", shm.bandwidth.value)
+                          ->set_latency(shm.latency.value)
+                          ->seal();
+        zone->add_route(points[v], points[v], nullptr, nullptr, {sg::LinkInRoute(l)}, false);
+        ++summary_.routes;
+      }
+    }
     return {zone, g.gateway >= 0 ? points[g.gateway] : nullptr};
   }
 

@@ -69,6 +69,7 @@ void read_node_type(const YAML::Node& n, const Scope& file_scope, NodeTypeSpec& 
     t.cpu_model = c.string("model", true).value_or("");
     t.cpu_count = static_cast<int>(c.integer("count", 1, 64).value_or(1));
     t.cpu_interconnect = c.string("interconnect").value_or("");
+    t.cpu_shared_memory = c.string("shared_memory").value_or("");
     c.finish();
   } else {
     r.error("cpus", "missing required field (e.g. {model: AMD-EPYC-7742, count: 2, interconnect: xGMI})");

@@ -42,6 +42,9 @@ struct NodeTypeSpec {
   bool cpus_declared = false;  // a missing 'cpus' is reported once, not again as an unknown model
   int cpu_count = 1;
   std::string cpu_interconnect;  // link between sockets (may be empty for one socket)
+  // Transport between processes on one socket (MPI's shared-memory channel): a loopback route per CPU host.
+  // Empty: such processes cannot exchange messages.
+  std::string cpu_shared_memory;
   double host_memory = 0;
   std::string gpu_model;  // may be empty (CPU-only nodes)
   int gpu_count = 0;

@@ -108,6 +108,7 @@ class PlatformValidator {
     if (t.cpu_count > 1 && t.cpu_interconnect.empty())
       err(t.location, "cpus", fmt::format("{} sockets need an 'interconnect' link model", t.cpu_count));
     use_link(t.cpu_interconnect, t.location, "node type", t.name, "interconnect");
+    use_link(t.cpu_shared_memory, t.location, "node type", t.name, "shared_memory");
     use_link(t.nvlink_link, t.location, "node type", t.name, "nvlink", t.intra != IntraKind::none);
     use_link(t.pcie_link, t.location, "node type", t.name, "pcie");
 

@@ -439,9 +439,7 @@ Grammar cut_grammar(const std::vector<GrammarSymbol>& stream, std::size_t& pos, 
         if (sym.value >= terminals)
           problem(s.begin + i,
                   fmt::format("terminal {} is not in funcs.dat ({} signatures)", sym.value, terminals));
-      } else if (sym.value == -1) {
-        sym.value = -1;  // the main rule referring to itself: reported as a cycle below
-      } else {
+      } else if (sym.value != -1) {  // (-1, the main rule, keeps its index 0: a cycle found below)
         const auto it = index_of.find(sym.value);
         if (it == index_of.end())
           problem(s.begin + i, fmt::format("rule {} is used but not defined", sym.value));
@@ -708,9 +706,9 @@ PilgrimTrace read_pilgrim_trace(const fs::path& dir) {
   const fs::path grammars_path = trace.dir / "grammars.dat";
   const std::vector<std::uint8_t> grammar_bytes = read_whole_file(grammars_path);
   const int terminals = static_cast<int>(trace.signatures.size());
-  auto [parsed, ids] = parse_either<GrammarParse>(grammars_path.string(), md.long_format || counts, [&](bool with_ids) {
-    return parse_grammars(grammar_bytes, md.ranks, terminals, with_ids);
-  });
+  auto [parsed, ids] = parse_either<GrammarParse>(
+      grammars_path.string(), md.long_format || counts,
+      [&](bool with_ids) { return parse_grammars(grammar_bytes, md.ranks, terminals, with_ids); });
   trace.version.grammar_ids = ids;
   trace.grammars = std::move(parsed.grammars);
   trace.grammar_of_rank = std::move(parsed.grammar_of_rank);

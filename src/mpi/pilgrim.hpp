@@ -41,7 +41,8 @@ struct GrammarSymbol {
   std::int32_t repeat = 1;
 };
 
-// One unique rank grammar, rules kept compressed. Rule id -k is at index k-1.
+// One unique rank grammar, rules kept compressed. Rule id -k is at index k-1. The reader renumbers rules
+// densely (-1 stays the main rule, the others follow in file order), as upstream ids have gaps.
 struct Grammar {
   std::vector<GrammarSymbol> symbols;     // every rule's symbols, rule after rule
   std::vector<std::uint32_t> rule_begin;  // per rule index: first symbol

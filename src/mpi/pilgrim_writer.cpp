@@ -37,7 +37,8 @@ class Bytes {
 
 class OutFile {
  public:
-  explicit OutFile(const fs::path& path) : name_(path.string()), file_(std::fopen(name_.c_str(), "wb")) {
+  // An existing file is removed rather than truncated: ext4 flushes files rewritten in place to disk.
+  explicit OutFile(const fs::path& path) : name_(path.string()), file_(open(path)) {
     if (!file_) throw std::runtime_error(fmt::format("{}: cannot create: {}", name_, std::strerror(errno)));
   }
   OutFile(const OutFile&) = delete;
@@ -56,6 +57,12 @@ class OutFile {
   }
 
  private:
+  static std::FILE* open(const fs::path& path) {
+    std::error_code ec;
+    fs::remove(path, ec);
+    return std::fopen(path.string().c_str(), "wb");
+  }
+
   std::string name_;
   std::FILE* file_;
 };

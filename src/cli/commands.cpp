@@ -29,8 +29,6 @@
 
 namespace whatif::cli {
 
-namespace {
-
 core::Parameters parse_parameters(const std::vector<std::string>& sets) {
   core::Parameters out;
   for (const auto& s : sets) {
@@ -42,15 +40,23 @@ core::Parameters parse_parameters(const std::vector<std::string>& sets) {
   return out;
 }
 
-long peak_rss_bytes() {
+long process_status_kib(const char* field) {
   std::ifstream status("/proc/self/status");
   std::string line;
+  const std::string key = std::string(field) + ":";
   while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6)) * 1024;
+    if (line.rfind(key, 0) == 0) return std::stol(line.substr(key.size()));
   return 0;
 }
 
-}  // namespace
+void print_run_report(const experiment::RunReport& report, bool json) {
+  for (const auto& w : report.warnings)
+    std::cerr << "warning: " << w << "\n";
+  if (json)
+    std::cout << report::json_text(report.summary);
+  else
+    std::cout << report.text << fmt::format("results: {}\n", report.out_dir);
+}
 
 void Commands::add_to(CLI::App& app) {
   app.require_subcommand(0, 1);
@@ -189,13 +195,7 @@ int Commands::execute() {
 
 int Commands::run_experiment() {
   experiment::RunOptions options{file_, out_, sets_, seed_, simgrid_args_};
-  experiment::RunReport report = experiment::run_experiment(options);
-  for (const auto& w : report.warnings)
-    std::cerr << "warning: " << w << "\n";
-  if (json_)
-    std::cout << report::json_text(report.summary);
-  else
-    std::cout << report.text << fmt::format("results: {}\n", report.out_dir);
+  print_run_report(experiment::run_experiment(options), json_);
   return 0;
 }
 
@@ -275,7 +275,7 @@ int Commands::bench_platform() {
   auto t2 = std::chrono::steady_clock::now();
   double load_s = std::chrono::duration<double>(t1 - t0).count();
   double build_s = std::chrono::duration<double>(t2 - t1).count();
-  long rss = peak_rss_bytes();
+  long rss = process_status_kib("VmHWM") * 1024;
   if (json_) {
     std::cout << report::json_text(nlohmann::json{{"platform", spec.name},
                                                   {"nodes", b.nodes},

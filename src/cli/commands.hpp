@@ -6,11 +6,22 @@
 #include <string>
 #include <vector>
 
+#include "core/yaml.hpp"
+
 namespace CLI {
 class App;
 }
 
+namespace whatif::experiment {
+struct RunReport;
+}
+
 namespace whatif::cli {
+
+// Helpers the subcommand files share.
+core::Parameters parse_parameters(const std::vector<std::string>& sets);  // --set name=value
+long process_status_kib(const char* field);  // a /proc/self/status figure ("VmHWM", "VmRSS") in KiB
+void print_run_report(const experiment::RunReport& report, bool json);
 
 class Commands {
  public:

@@ -1,6 +1,8 @@
 // `whatif mpi info|text|replay`, `whatif validate mpi` and `whatif bench mpi`.
 #include "cli/mpi_commands.hpp"
 
+#include "cli/commands.hpp"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -14,15 +16,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/diagnostics.hpp"
-#include "core/units.hpp"
 #include "experiment/run.hpp"
 #include "mpi/functions.hpp"
 #include "mpi/inspect.hpp"
 #include "mpi/pilgrim.hpp"
+#include "mpi/program.hpp"
 #include "mpi/replay.hpp"
 #include "mpi/signature.hpp"
 #include "mpi/synthetic.hpp"
-#include "report/folder.hpp"
 #include "report/json.hpp"
 #include "sim/bench_engine.hpp"
 
@@ -32,29 +33,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-long peak_rss_kib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
-}
-
-long current_rss_kib() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
-}
-
-double parse_option(const std::optional<std::string>& text, core::Dimension dim, const char* option) {
-  if (!text) return -1;
-  try {
-    return core::parse_quantity(*text, dim);
-  } catch (const std::exception& e) {
-    throw core::InputError(fmt::format("{} '{}': {}", option, *text, e.what()));
-  }
+// Writes an output file a command was asked for; `option` names it in the error.
+void write_output(const std::string& path, const std::string& content, const char* option) {
+  std::ofstream out(path);
+  out << content;
+  if (!out) throw core::InputError(fmt::format("{}: cannot write '{}'", option, path));
 }
 
 // Output of a shell command, or nullopt when it fails.
@@ -138,16 +121,8 @@ std::optional<int> MpiCommands::execute() {
 int MpiCommands::info() {
   mpi::PilgrimTrace trace = mpi::read_pilgrim_trace(trace_);
   mpi::TraceSummary s = mpi::summarize_trace(trace, comms_);
-  if (matrix_csv_)
-    report::ResultsFolder(fs::path(*matrix_csv_).parent_path().string().empty()
-                              ? "."
-                              : fs::path(*matrix_csv_).parent_path().string())
-        .write_text(fs::path(*matrix_csv_).filename().string(), mpi::matrix_csv(s));
-  if (heatmap_) {
-    std::ofstream out(*heatmap_);
-    out << mpi::matrix_svg(s);
-    if (!out) throw core::InputError(fmt::format("--heatmap: cannot write '{}'", *heatmap_));
-  }
+  if (matrix_csv_) write_output(*matrix_csv_, mpi::matrix_csv(s), "--matrix-csv");
+  if (heatmap_) write_output(*heatmap_, mpi::matrix_svg(s), "--heatmap");
   std::cout << (json_ ? report::json_text(mpi::summary_json(trace, s)) : mpi::render_summary(trace, s));
   return 0;
 }
@@ -169,12 +144,8 @@ int MpiCommands::replay() {
   root["format"] = "whatif-experiment/1";
   root["name"] = "mpi-replay-" + fs::path(absolute(trace_)).filename().string();
   root["platform"]["file"] = absolute(platform_);
-  for (const auto& s : sets_) {
-    auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw core::InputError(fmt::format("--set '{}': expected name=value", s));
-    root["platform"]["parameters"][s.substr(0, eq)] = s.substr(eq + 1);
-  }
+  for (const auto& [name, value] : parse_parameters(sets_))
+    root["platform"]["parameters"][name] = value;
   YAML::Node w;
   w["kind"] = "mpi-replay";
   w["trace"] = absolute(trace_);
@@ -195,13 +166,7 @@ int MpiCommands::replay() {
   options.text = std::string(text.c_str());
   options.out_dir = out_;
   options.simgrid_args = simgrid_args_;
-  experiment::RunReport report = experiment::run_experiment(options);
-  for (const auto& w : report.warnings)
-    std::cerr << "warning: " << w << "\n";
-  if (json_)
-    std::cout << report::json_text(report.summary);
-  else
-    std::cout << report.text << fmt::format("results: {}\n", report.out_dir);
+  print_run_report(experiment::run_experiment(options), json_);
   return 0;
 }
 
@@ -222,6 +187,7 @@ int MpiCommands::validate() {
     // Decoded function sequence of every rank against pilgrim2text's (from the shipped archive).
     std::uint64_t compared = 0, mismatches = 0;
     std::string first_mismatch;
+    const std::vector<mpi::Signature> sigs = mpi::decode_signatures(trace);
     for (int rank = 0; rank < trace.ranks; ++rank) {
       auto expected = command_output(fmt::format("tar -xJOf {} pilgrim2text/{}.txt",
                                                  quote((dir / "pilgrim2text-output.tar.xz").string()), rank));
@@ -230,7 +196,6 @@ int MpiCommands::validate() {
         ++mismatches;
         break;
       }
-      std::vector<mpi::Signature> sigs;
       mpi::CallStream calls(trace, rank);
       int terminal = 0;
       std::size_t pos = 0;
@@ -245,11 +210,9 @@ int MpiCommands::validate() {
         std::string_view name = line.substr(name_at + 1);
         if (name.ends_with("()")) name.remove_suffix(2);
         ++compared;
-        std::string_view ours =
-            calls.next(terminal)
-                ? mpi::function_name(
-                      mpi::decode_signature(trace.key(terminal), trace.version.thread_ids).function)
-                : std::string_view("<end of trace>");
+        std::string_view ours = calls.next(terminal)
+                                    ? mpi::function_name(sigs[static_cast<std::size_t>(terminal)].function)
+                                    : std::string_view("<end of trace>");
         if (ours != name) {
           if (mismatches++ == 0)
             first_mismatch = fmt::format("rank {} call {}: whatif {} vs pilgrim2text {}", rank,
@@ -337,7 +300,7 @@ int MpiCommands::bench() {
   // 1. Decoding a synthetic trace of `calls_` calls (one rule repeated): calls/s and memory.
   const std::uint64_t round_trips = std::max<std::uint64_t>(1, calls_ / 4);
   mpi::write_pingpong_trace(dir / "big", round_trips, 8, mpi::TimingMode::aggregated);
-  const long rss_before = current_rss_kib();
+  const long rss_before = process_status_kib("VmRSS");
   auto t0 = std::chrono::steady_clock::now();
   mpi::PilgrimTrace big = mpi::read_pilgrim_trace(dir / "big");
   std::uint64_t decoded = 0, checksum = 0;
@@ -350,7 +313,7 @@ int MpiCommands::bench() {
     }
   }
   double decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const long rss_after = current_rss_kib();
+  const long rss_after = process_status_kib("VmRSS");
   // 2. The same with timings, on a LOSSLESS trace of 10^6 calls (starts and ends streamed from disk).
   mpi::write_pingpong_trace(dir / "timed", 250'000, 8, mpi::TimingMode::lossless, 1e-6);
   t0 = std::chrono::steady_clock::now();
@@ -384,7 +347,7 @@ int MpiCommands::bench() {
                    {"decode_seconds", decode_s},
                    {"decode_calls_per_second", static_cast<double>(decoded) / decode_s},
                    {"decode_rss_growth_kib", rss_after - rss_before},
-                   {"peak_rss_kib", peak_rss_kib()},
+                   {"peak_rss_kib", process_status_kib("VmHWM")},
                    {"timed_calls", timed_calls},
                    {"timed_calls_per_second", static_cast<double>(timed_calls) / timed_s},
                    {"replay_messages", p.activities},
@@ -403,7 +366,7 @@ int MpiCommands::bench() {
         "peak RSS {} KiB\n",
         decoded, decode_s, static_cast<double>(decoded) / decode_s / 1e6, rss_after - rss_before, timed_calls,
         static_cast<double>(timed_calls) / timed_s / 1e6, p.per_second, engine.raw_per_second, p.ratio,
-        peak_rss_kib());
+        process_status_kib("VmHWM"));
   }
   return 0;
 }

@@ -23,12 +23,11 @@ TraceSummary summarize_trace(const PilgrimTrace& trace, const std::string& comms
   s.matrix_messages.assign(n, std::vector<std::uint64_t>(n, 0));
   s.first_start.assign(n, 0);
   s.last_end.assign(n, 0);
-  std::vector<Signature> sigs;
+  const std::vector<Signature> sigs = decode_signatures(trace);
   std::vector<CallOp> ops;
-  for (int t = 0; t < static_cast<int>(trace.signatures.size()); ++t) {
-    sigs.push_back(decode_signature(trace.key(t), trace.version.thread_ids));
-    ops.push_back(compile_call(sigs.back()));
-    if (!sigs.back().ok()) s.problems.push_back(fmt::format("signature {}: {}", t, sigs.back().problem));
+  for (std::size_t t = 0; t < sigs.size(); ++t) {
+    ops.push_back(compile_call(sigs[t]));
+    if (!sigs[t].ok()) s.problems.push_back(fmt::format("signature {}: {}", t, sigs[t].problem));
   }
   CommMap map;
   if (!comms_file.empty()) map = load_comm_map(comms_file, trace.ranks);
@@ -215,9 +214,7 @@ std::string matrix_svg(const TraceSummary& s) {
 }
 
 void write_call_listing(const PilgrimTrace& trace, int rank, std::uint64_t limit, std::ostream& out) {
-  std::vector<Signature> sigs;
-  for (int t = 0; t < static_cast<int>(trace.signatures.size()); ++t)
-    sigs.push_back(decode_signature(trace.key(t), trace.version.thread_ids));
+  const std::vector<Signature> sigs = decode_signatures(trace);
   // Arguments depend on the rank (peers are relative): render each (signature, rank) once.
   for (int r = rank < 0 ? 0 : rank; r < (rank < 0 ? trace.ranks : rank + 1); ++r) {
     std::vector<std::string> rendered(sigs.size());

@@ -114,9 +114,6 @@ void compile_collective(const Signature& s, Collective c, CallOp& op) {
     case Collective::barrier:
       break;
     case Collective::bcast:
-      op.send_count = s.value("count");
-      op.send_type = i32(s, "datatype", -1);
-      break;
     case Collective::reduce:
     case Collective::allreduce:
     case Collective::scan:
@@ -205,6 +202,14 @@ void compile_type(const Signature& s, std::string_view base, CallOp& op) {
 }
 
 }  // namespace
+
+std::vector<Signature> decode_signatures(const PilgrimTrace& trace) {
+  std::vector<Signature> out;
+  out.reserve(trace.signatures.size());
+  for (int t = 0; t < static_cast<int>(trace.signatures.size()); ++t)
+    out.push_back(decode_signature(trace.key(t), trace.version.thread_ids));
+  return out;
+}
 
 CallOp compile_call(const Signature& s) {
   CallOp op;

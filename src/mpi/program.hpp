@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mpi/pilgrim.hpp"
 #include "mpi/signature.hpp"
 
 namespace whatif::mpi {
@@ -91,6 +92,9 @@ struct CallOp {
   std::vector<int> old_types;
   std::vector<std::int64_t> type_elements;  // per old type: elements of it in one new element
 };
+
+// Every signature of a trace decoded, indexed by terminal id (signatures are decoded once, not per call).
+std::vector<Signature> decode_signatures(const PilgrimTrace& trace);
 
 // Compiles one decoded signature. Unknown or undecodable signatures compile to OpKind::local with a note.
 CallOp compile_call(const Signature& signature);

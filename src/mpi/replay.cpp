@@ -169,6 +169,7 @@ struct Request {
   bool done = false;
   sg::CommPtr transfer;  // the data moving (null: nothing to move, e.g. a self message)
   int owner = 0;
+  int id = kRequestNull;  // the recorded id it is remembered under (kRequestNull: none)
   // A receive's pattern (world ranks) and what a send carries.
   int context = 0, source = 0, tag = 0;
   double bytes = 0;
@@ -226,10 +227,9 @@ class Replayer {
     runtime_.resize(static_cast<std::size_t>(trace.ranks));
     report_.ranks.resize(static_cast<std::size_t>(trace.ranks));
     report_.eager_threshold = eager_;
-    for (int t = 0; t < static_cast<int>(trace.signatures.size()); ++t) {
-      signatures_.push_back(decode_signature(trace.key(t), trace.version.thread_ids));
-      ops_.push_back(compile_call(signatures_.back()));
-    }
+    signatures_ = decode_signatures(trace);
+    for (const Signature& s : signatures_)
+      ops_.push_back(compile_call(s));
   }
 
   ReplayReport run(const std::function<void()>& run_engine) {
@@ -421,45 +421,50 @@ class Replayer {
 
   void remember(int rank, int id, const RequestPtr& r) {
     if (id == kRequestNull) return;
-    if (id < 0)
-      runtime_[rank].untracked.push_back(r);
-    else
-      runtime_[rank].by_id[id].push_back(r);
+    r->id = id;
+    (id < 0 ? runtime_[rank].untracked : runtime_[rank].by_id[id]).push_back(r);
   }
 
-  // The outstanding request behind a recorded id: the oldest with that id (Pilgrim reuses ids per call
-  // signature, so two live requests can share one), or for -1 the oldest untracked one.
-  RequestPtr take(int rank, int id) {
+  // The outstanding requests a recorded id can stand for, oldest first (Pilgrim reuses ids per call
+  // signature, so two live requests can share one; -1 stands for any request of a call that records none).
+  // Null, with a note, when nothing is outstanding under the id.
+  std::deque<RequestPtr>* queue_of(int rank, int id) {
     auto& rt = runtime_[rank];
-    if (id == kRequestNull) return nullptr;
     std::deque<RequestPtr>* queue = nullptr;
     if (id < 0) {
       queue = &rt.untracked;
-    } else {
-      auto it = rt.by_id.find(id);
-      if (it != rt.by_id.end()) queue = &it->second;
+    } else if (auto it = rt.by_id.find(id); it != rt.by_id.end()) {
+      queue = &it->second;
     }
-    if (queue == nullptr || queue->empty()) {
-      note(
-          fmt::format("a wait or test names request {} with nothing outstanding under that id; ignored", id));
-      return nullptr;
-    }
-    RequestPtr r = queue->front();
-    if (!r->persistent) queue->pop_front();
-    return r;
+    if (queue != nullptr && !queue->empty()) return queue;
+    note(fmt::format("a wait or test names request {} with nothing outstanding under that id; ignored", id));
+    return nullptr;
+  }
+
+  // MPI_Request_free: forget the oldest request under the id.
+  void free_request(int rank, int id) {
+    if (id == kRequestNull) return;
+    if (auto* queue = queue_of(rank, id); queue && !queue->front()->persistent) queue->pop_front();
+  }
+
+  // The request a wait or test entry names: the oldest under its id not yet complete.
+  RequestPtr peek(int rank, int id) {
+    if (id == kRequestNull) return nullptr;
+    auto* queue = queue_of(rank, id);
+    if (queue == nullptr) return nullptr;
+    for (const auto& r : *queue)
+      if (!r->done || r->persistent) return r;
+    return queue->front();
   }
 
   void complete_requests(int rank, const CallOp& op) {
+    // A test that found nothing only looks at its requests: no effect on the replay.
+    if (op.completion == Completion::none) return;
     std::vector<RequestPtr> reqs;
     for (int id : op.requests) {
-      if (op.completion == Completion::none) break;
       RequestPtr r = peek(rank, id);
       if (r && r->persistent) r = r->current;  // waiting on a persistent request waits on its instance
       if (r) reqs.push_back(r);
-    }
-    if (op.completion == Completion::none) {
-      // A test that found nothing: look at the requests (no effect on the replay) and go on.
-      return;
     }
     std::size_t needed = op.completion == Completion::all   ? reqs.size()
                          : op.completion == Completion::any ? 1
@@ -475,35 +480,11 @@ class Replayer {
     }
   }
 
-  RequestPtr peek(int rank, int id) {
-    auto& rt = runtime_[rank];
-    if (id == kRequestNull) return nullptr;
-    const std::deque<RequestPtr>* queue = nullptr;
-    if (id < 0) {
-      queue = &rt.untracked;
-    } else if (auto it = rt.by_id.find(id); it != rt.by_id.end()) {
-      queue = &it->second;
-    }
-    if (queue == nullptr || queue->empty()) {
-      note(
-          fmt::format("a wait or test names request {} with nothing outstanding under that id; ignored", id));
-      return nullptr;
-    }
-    // Several entries of one call may name the same id: take the oldest not yet complete.
-    for (const auto& r : *queue)
-      if (!r->done || r->persistent) return r;
-    return queue->front();
-  }
-
   void retire(int rank, const RequestPtr& r) {
+    if (r->id == kRequestNull) return;  // a persistent request's instance, in no queue
     auto& rt = runtime_[rank];
-    auto drop = [&](std::deque<RequestPtr>& q) {
-      auto it = std::find(q.begin(), q.end(), r);
-      if (it != q.end()) q.erase(it);
-    };
-    drop(rt.untracked);
-    for (auto& [id, q] : rt.by_id)
-      drop(q);
+    auto& q = r->id < 0 ? rt.untracked : rt.by_id[r->id];
+    if (auto it = std::find(q.begin(), q.end(), r); it != q.end()) q.erase(it);
   }
 
   // --- collectives ----------------------------------------------------------------------------------------
@@ -659,6 +640,15 @@ class Replayer {
     double scale = options_.compute_scale;
     if (options_.traced_core_speed > 0) scale *= options_.traced_core_speed / host_speed;
     double pending = 0;  // compute owed before the next call that interacts with other ranks
+    auto compute = [&] {
+      if (pending <= 0) return;
+      double c0 = sg::Engine::get_clock();
+      sg::this_actor::execute(pending * host_speed);
+      double c1 = sg::Engine::get_clock();
+      rep.compute += c1 - c0;
+      record(rank, "compute", "compute", c0, c1);
+      pending = 0;
+    };
     double previous_end = 0;
     int terminal = 0;
     CallTime t;
@@ -672,20 +662,10 @@ class Replayer {
       }
       pending += gap * scale;
       const CallOp& op = ops_[static_cast<std::size_t>(terminal)];
-      if (op.kind == OpKind::local || op.kind == OpKind::comm_create || op.kind == OpKind::type_create ||
-          op.kind == OpKind::type_free || op.kind == OpKind::comm_free) {
-        st.apply(op);
-        continue;
-      }
+      // Calls that only change this rank's tables, and tests that found nothing, take no simulated time.
+      if (op.kind == OpKind::local || st.apply(op)) continue;
       if (op.kind == OpKind::wait && op.completion == Completion::none) continue;
-      if (pending > 0) {
-        double c0 = sg::Engine::get_clock();
-        sg::this_actor::execute(pending * host_speed);
-        double c1 = sg::Engine::get_clock();
-        rep.compute += c1 - c0;
-        record(rank, "compute", "compute", c0, c1);
-        pending = 0;
-      }
+      compute();
       rt.terminal = terminal;
       double t0 = sg::Engine::get_clock();
       double* bucket = execute(st, rank, op);
@@ -693,11 +673,7 @@ class Replayer {
       if (bucket) *bucket += t1 - t0;
       record(rank, function_name(op.function), "mpi", t0, t1);
     }
-    if (pending > 0) {
-      double c0 = sg::Engine::get_clock();
-      sg::this_actor::execute(pending * host_speed);
-      rep.compute += sg::Engine::get_clock() - c0;
-    }
+    compute();
     rep.end = sg::Engine::get_clock();
     rt.finished = true;
   }
@@ -712,38 +688,28 @@ class Replayer {
     RankReport& rep = report_.ranks[rank];
     RankRuntime& rt = runtime_[rank];
     switch (op.kind) {
-      case OpKind::send: {
-        RequestPtr r = post_send(rank, st.world_peer(op.comm, op.dest), st.comm(op.comm).context, op.send_tag,
-                                 static_cast<double>(st.bytes(op.send_count, op.send_type)), op.synchronous);
-        wait(rank, r);
-        return &rep.point_to_point;
-      }
-      case OpKind::recv: {
-        RequestPtr r = post_recv(rank, st.world_peer(op.comm, op.source), st.comm(op.comm).context,
-                                 op.recv_tag, static_cast<double>(st.bytes(op.recv_count, op.recv_type)));
-        wait(rank, r);
-        return &rep.point_to_point;
-      }
-      case OpKind::isend: {
-        RequestPtr r = post_send(rank, st.world_peer(op.comm, op.dest), st.comm(op.comm).context, op.send_tag,
-                                 static_cast<double>(st.bytes(op.send_count, op.send_type)), op.synchronous);
-        remember(rank, op.request, r);
-        return &rep.point_to_point;
-      }
-      case OpKind::irecv: {
-        RequestPtr r = post_recv(rank, st.world_peer(op.comm, op.source), st.comm(op.comm).context,
-                                 op.recv_tag, static_cast<double>(st.bytes(op.recv_count, op.recv_type)));
-        remember(rank, op.request, r);
-        return &rep.point_to_point;
-      }
+      // The send and receive sides of Send, Isend, Recv, Irecv and Sendrecv (Sendrecv is never synchronous).
+      case OpKind::send:
+      case OpKind::isend:
+      case OpKind::recv:
+      case OpKind::irecv:
       case OpKind::sendrecv: {
         int context = st.comm(op.comm).context;
-        RequestPtr in = post_recv(rank, st.world_peer(op.comm, op.source), context, op.recv_tag,
-                                  static_cast<double>(st.bytes(op.recv_count, op.recv_type)));
-        RequestPtr out = post_send(rank, st.world_peer(op.comm, op.dest), context, op.send_tag,
-                                   static_cast<double>(st.bytes(op.send_count, op.send_type)), false);
-        wait(rank, out);
-        wait(rank, in);
+        bool sends = op.kind == OpKind::send || op.kind == OpKind::isend || op.kind == OpKind::sendrecv;
+        bool receives = op.kind == OpKind::recv || op.kind == OpKind::irecv || op.kind == OpKind::sendrecv;
+        RequestPtr in = receives ? post_recv(rank, st.world_peer(op.comm, op.source), context, op.recv_tag,
+                                             static_cast<double>(st.bytes(op.recv_count, op.recv_type)))
+                                 : nullptr;
+        RequestPtr out = sends ? post_send(rank, st.world_peer(op.comm, op.dest), context, op.send_tag,
+                                           static_cast<double>(st.bytes(op.send_count, op.send_type)),
+                                           op.synchronous && op.kind != OpKind::sendrecv)
+                               : nullptr;
+        if (op.kind == OpKind::isend || op.kind == OpKind::irecv) {
+          remember(rank, op.request, out ? out : in);
+        } else {
+          if (out) wait(rank, out);
+          if (in) wait(rank, in);
+        }
         return &rep.point_to_point;
       }
       case OpKind::wait:
@@ -807,7 +773,7 @@ class Replayer {
       }
       case OpKind::request_free:
         for (int id : op.requests)
-          take(rank, id);
+          free_request(rank, id);
         return nullptr;
       case OpKind::cancel:
         // Pilgrim records no argument: cancel the newest receive of this rank that has not matched (programs

@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/diagnostics.hpp"
@@ -86,7 +88,8 @@ void MpiCommands::add_to(CLI::App& app, CLI::App& validate, CLI::App& bench) {
   replay_->add_option("--platform", platform_, "Platform YAML file")->required();
   replay_->add_option("--set", sets_, "Set a platform parameter: name=value (repeatable)");
   replay_->add_option("--map", map_, "Rank placement: block | round-robin | FILE (one host per line)");
-  replay_->add_option("--library", library_, "Collective algorithms and eager limit of: mpich | openmpi");
+  replay_->add_option("--library", library_, "Collective algorithms and eager limit of: mpich | openmpi")
+      ->check(CLI::IsMember({"mpich", "openmpi"}));
   replay_->add_option("--eager-threshold", eager_,
                       "Largest eager message (e.g. 64KiB; default: the library's)");
   replay_->add_option("--compute-scale", compute_scale_, "Multiply every compute phase by X");
@@ -105,7 +108,8 @@ void MpiCommands::add_to(CLI::App& app, CLI::App& validate, CLI::App& bench) {
   validate_->add_option("traces", trace_, "Folder of trace folders (default traces/pilgrim)");
   validate_->add_flag("--json", json_, "Print JSON");
   bench_ = bench.add_subcommand("mpi", "Decoding speed and memory, and replay against raw SimGrid");
-  bench_->add_option("--calls", calls_, "Calls of the synthetic trace decoded (default 1e8)");
+  bench_->add_option("--calls", calls_, "Calls of the synthetic trace decoded (default 1e8)")
+      ->check(CLI::Range(std::uint64_t{4}, std::uint64_t{1} << 62, "at least 4"));
   bench_->add_flag("--json", json_, "Print JSON");
 }
 
@@ -129,13 +133,15 @@ int MpiCommands::info() {
 
 int MpiCommands::text() {
   mpi::PilgrimTrace trace = mpi::read_pilgrim_trace(trace_);
-  if (rank_ >= trace.ranks)
+  if (rank_ >= trace.ranks || (rank_ < 0 && text_->count("--rank") > 0))
     throw core::InputError(fmt::format("--rank {}: the trace has ranks 0..{}", rank_, trace.ranks - 1));
   std::ios::sync_with_stdio(false);
   mpi::write_call_listing(trace, rank_, limit_, std::cout);
   std::cout.flush();
   return 0;
 }
+
+constexpr const char* kReplayOptions = "<mpi replay options>";
 
 int MpiCommands::replay() {
   // The same path as an experiment file with a `mpi-replay` workload, written from the options.
@@ -162,11 +168,31 @@ int MpiCommands::replay() {
   YAML::Emitter text;
   text << root;
   experiment::RunOptions options;
-  options.file = "<mpi replay options>";
+  options.file = kReplayOptions;
   options.text = std::string(text.c_str());
   options.out_dir = out_;
   options.simgrid_args = simgrid_args_;
-  print_run_report(experiment::run_experiment(options), json_);
+  try {
+    print_run_report(experiment::run_experiment(options), json_);
+  } catch (const core::InputError& e) {
+    // A problem in a value given on the command line names its option, not a line of the generated
+    // experiment.
+    std::vector<core::Diagnostic> items = e.diagnostics();
+    if (items.empty()) throw;
+    for (auto& d : items) {
+      if (d.location.file != kReplayOptions) continue;
+      const std::map<std::string, std::string> options_of = {{"traced_core_speed", "--compute-host-speed"},
+                                                             {"file", "--platform"}};
+      auto known = options_of.find(d.field);
+      std::string option = known != options_of.end() ? known->second : "--" + d.field;
+      std::replace(option.begin(), option.end(), '_', '-');
+      d.location = core::Location{option, 0, 0};
+      d.entity.clear();
+      d.name.clear();
+      d.field.clear();
+    }
+    throw core::InputError(std::move(items));
+  }
   return 0;
 }
 

@@ -640,7 +640,12 @@ std::uint64_t PilgrimTrace::total_calls() const {
 PilgrimTrace read_pilgrim_trace(const fs::path& dir) {
   PilgrimTrace trace;
   std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw InputError(core::Location{dir.string(), 0, 0}, "no such trace folder");
   trace.dir = fs::is_directory(dir / "pilgrim-logs", ec) ? dir / "pilgrim-logs" : dir;
+  if (!fs::exists(trace.dir / "pilgrim.mt", ec))
+    throw InputError(core::Location{dir.string(), 0, 0},
+                     "not a Pilgrim trace: it holds neither pilgrim.mt nor pilgrim-logs/");
 
   const Metadata md = read_metadata(trace.dir / "pilgrim.mt");
   trace.ranks = md.ranks;

@@ -370,7 +370,7 @@ CommMap load_comm_map(const std::string& file, int ranks) {
   try {
     root = YAML::LoadFile(file);
   } catch (const YAML::BadFile&) {
-    throw core::InputError(fmt::format("{}: cannot read the communicator file", file));
+    throw core::InputError(core::Location{file, 0, 0}, "cannot read the communicator file");
   } catch (const YAML::Exception& e) {
     throw core::InputError(core::Location{file, e.mark.line + 1, e.mark.column + 1}, e.msg);
   }

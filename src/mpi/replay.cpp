@@ -3,14 +3,17 @@
 #include "mpi/replay.hpp"
 
 #include <fmt/format.h>
+#include <simgrid/Exception.hpp>
 #include <simgrid/s4u/Actor.hpp>
 #include <simgrid/s4u/Comm.hpp>
 #include <simgrid/s4u/Engine.hpp>
+#include <simgrid/s4u/Semaphore.hpp>
 #include <simgrid/s4u/Host.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <exception>
 #include <fstream>
 #include <functional>
 #include <list>
@@ -188,8 +191,9 @@ struct Envelope {
 };
 
 struct RankRuntime {
-  sg::ActorPtr actor;
-  bool waiting = false;  // suspended until a match or an arrival concerns it
+  sg::SemaphorePtr wakeup = sg::Semaphore::create(0);
+  bool waiting = false;       // blocked on wakeup until a match or an arrival concerns it
+  std::uint64_t episode = 0;  // counts the blocking waits that a transfer watcher may end
   std::list<Envelope> unexpected;
   std::list<RequestPtr> posted;
   std::unordered_map<int, std::deque<RequestPtr>> by_id;  // recorded id -> outstanding requests, oldest first
@@ -236,13 +240,26 @@ class Replayer {
     for (int r = 0; r < trace_.ranks; ++r) {
       report_.ranks[r].rank = r;
       report_.ranks[r].host = host_names_[r];
-      runtime_[r].actor = sg::Actor::create(fmt::format("rank{}", r), hosts_[r], [this, r] { play(r); });
+      sg::Actor::create(fmt::format("rank{}", r), hosts_[r], [this, r] {
+        // An error met while playing (a timing file cut short, a grammar found corrupt) ends the whole replay
+        // and reaches the caller instead of escaping the actor, which SimGrid would turn into an abort.
+        try {
+          play(r);
+        } catch (const simgrid::ForcefulKillException&) {
+          throw;
+        } catch (...) {
+          if (!failure_) failure_ = std::current_exception();
+          sg::Actor::kill_all();
+        }
+      });
     }
     try {
       run_engine();
     } catch (const sim::SimulationError&) {
+      if (failure_) std::rethrow_exception(failure_);
       throw ReplayDeadlock(deadlock_report());
     }
+    if (failure_) std::rethrow_exception(failure_);
     // SimGrid kills the actors of a deadlocked simulation, so the engine may return with ranks unfinished.
     if (std::any_of(runtime_.begin(), runtime_.end(), [](const RankRuntime& rt) { return !rt.finished; }))
       throw ReplayDeadlock(deadlock_report());
@@ -291,19 +308,22 @@ class Replayer {
     auto& rt = runtime_[rank];
     if (rt.waiting) {
       rt.waiting = false;
-      rt.actor->resume();
+      rt.wakeup->release();
     }
   }
 
   // Blocks the calling rank until something concerning it happens (a match, an arrival).
   void block(int rank) {
     runtime_[rank].waiting = true;
-    sg::this_actor::suspend();
+    runtime_[rank].wakeup->acquire();
   }
 
   sg::CommPtr start_transfer(int from, int to, double bytes) {
     if (from == to) return nullptr;
-    return sg::Comm::sendto_async(hosts_[from], hosts_[to], static_cast<std::uint64_t>(std::llround(bytes)));
+    // At least one byte: SimGrid 3.32 leaves a zero-byte sendto in STARTING until someone waits on it, so it
+    // would only leave when received instead of when sent.
+    auto size = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(std::llround(bytes)));
+    return sg::Comm::sendto_async(hosts_[from], hosts_[to], size);
   }
 
   void pair(const RequestPtr& recv, Envelope& env) {
@@ -390,7 +410,10 @@ class Replayer {
   void wait(int rank, const RequestPtr& r) {
     while (!r->matched)
       block(rank);
-    if (r->transfer) r->transfer->wait();
+    // wait_any rather than wait: SimGrid 3.32's Comm::wait keeps one host-failure sleep action per side, and
+    // the sender and the receiver of a rendezvous both wait on one transfer, which leaked the first waiter's
+    // action.
+    if (r->transfer) sg::Comm::wait_any({r->transfer});
     r->done = true;
   }
 
@@ -410,10 +433,22 @@ class Replayer {
         }
       }
       if (done >= std::min(needed, reqs.size())) return;
-      if (!moving.empty())
-        sg::Comm::wait_any(moving);
-      else if (unmatched)
+      if (moving.empty()) {
+        if (unmatched) block(rank);
+      } else if (!unmatched || needed >= reqs.size()) {
+        sg::Comm::wait_any(moving);  // no match can end the wait before a moving transfer does
+      } else {
+        // A match may complete the wait before any moving transfer does: block, and let a watcher wake this
+        // rank when a transfer ends first. A watcher of an episode that ended already wakes nobody.
+        auto& rt = runtime_[rank];
+        const std::uint64_t episode = ++rt.episode;
+        sg::Actor::create("watch", hosts_[rank], [this, rank, episode, moving] {
+          sg::Comm::wait_any(moving);
+          if (runtime_[rank].episode == episode) wake(rank);
+        });
         block(rank);
+        ++rt.episode;
+      }
     }
   }
 
@@ -809,6 +844,7 @@ class Replayer {
   std::vector<std::unique_ptr<RankState>> states_;
   std::map<int, std::unique_ptr<sim::Communicator>> comms_;
   ReplayReport report_;
+  std::exception_ptr failure_;  // the first error a rank met, rethrown once the engine stops
 };
 
 }  // namespace

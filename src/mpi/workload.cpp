@@ -40,18 +40,27 @@ MpiReplaySpec parse_mpi_replay(const YAML::Node& workload, const core::Scope& sc
   if (auto c = r.string("comms")) o.comms_file = resolve(*c);
   if (auto n = r.integer("timeline_events", 0, 100'000'000)) o.timeline_limit = static_cast<std::size_t>(*n);
   r.finish();
+  // Problems inside the trace or the comms file keep their own file and position; others name the key.
+  auto pass_on = [&](const core::InputError& e, const core::Location& where, const char* field) {
+    if (e.diagnostics().empty() || e.diagnostics().front().location.file.empty()) {
+      scope.diag->error(where, "workload", "mpi-replay", field, e.what());
+      return;
+    }
+    for (const auto& d : e.diagnostics())
+      scope.diag->add(d);
+  };
   if (!spec.trace_dir.empty()) {
     try {
       spec.trace = read_pilgrim_trace(spec.trace_dir);
     } catch (const core::InputError& e) {
-      scope.diag->error(r.location("trace"), "workload", "mpi-replay", "trace", e.what());
+      pass_on(e, r.location("trace"), "trace");
     }
   }
   if (!o.comms_file.empty() && spec.trace.ranks > 0) {
     try {
       load_comm_map(o.comms_file, spec.trace.ranks);
     } catch (const core::InputError& e) {
-      scope.diag->error(r.location("comms"), "workload", "mpi-replay", "comms", e.what());
+      pass_on(e, r.location("comms"), "comms");
     }
   }
   return spec;

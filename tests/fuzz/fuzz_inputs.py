@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Mutation fuzzing of whatif's input files: no mutant may crash, abort or hang whatif.
 
-usage: fuzz_inputs.py WHATIF SOURCE_ROOT [--count N] [--seed S]
+usage: fuzz_inputs.py WHATIF SOURCE_ROOT [--count N] [--trace-count M] [--seed S]
 Mutants of the shipped platforms and experiments (lines dropped or duplicated, values replaced by hostile
-ones, bytes truncated or garbled) are checked with `whatif platform check` or run with `whatif run`. A mutant
-passes when whatif exits 0, or 2 with an `error:` message; exit 1 is accepted only for a reported simulation
-failure. Anything else (a signal, an abort, another code, a timeout) fails and the mutant is kept for replay.
+ones, bytes truncated or garbled) are checked with `whatif platform check` or run with `whatif run`; mutants
+of the shipped Pilgrim traces (int32 fields of the signature table, grammar and timings replaced by hostile
+values, bytes garbled, files cut) are listed with `whatif mpi text` and replayed with `whatif mpi replay`. A
+mutant passes when whatif exits 0, or 2 with an `error:` message; exit 1 is accepted only for a reported
+simulation failure. Anything else (a signal, an abort, another code, a timeout) fails and the mutant is kept.
 """
 import os
 import random
@@ -17,6 +19,7 @@ import tempfile
 
 whatif, root = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 count = int(sys.argv[sys.argv.index("--count") + 1]) if "--count" in sys.argv else 200
+trace_count = int(sys.argv[sys.argv.index("--trace-count") + 1]) if "--trace-count" in sys.argv else count // 4
 seed = int(sys.argv[sys.argv.index("--seed") + 1]) if "--seed" in sys.argv else 1
 rng = random.Random(seed)
 
@@ -69,6 +72,62 @@ def sources():
     return out
 
 
+def acceptable(cmd, cwd=None):
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=60, cwd=cwd,
+                           env=dict(os.environ, MALLOC_PERTURB_="0"))
+        ok = p.returncode == 0 or (p.returncode == 2 and "error" in p.stderr) or \
+             (p.returncode == 1 and "simulation failed" in p.stderr)
+        return ok, f"exit code {p.returncode}: {p.stderr.strip()[-600:]}"
+    except subprocess.TimeoutExpired:
+        return False, "timed out"
+
+
+HOSTILE_INTS = [-1, 0, 1, 2, 3, -2, -99999, -99997, -9988, -9979, -14, 2**31 - 1, -2**31, 1000, 10**6]
+
+
+def mutate_binary(data):
+    b = bytearray(data)
+    for _ in range(rng.randint(1, 3)):
+        kind = rng.randrange(3)
+        if kind == 0 and len(b) >= 4:  # an int32 field (Pilgrim's files are int32 and double arrays)
+            i = rng.randrange(len(b) // 4) * 4
+            b[i:i + 4] = rng.choice(HOSTILE_INTS).to_bytes(4, "little", signed=True)
+        elif kind == 1 and b:
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        elif kind == 2 and b:
+            del b[rng.randrange(len(b)):]
+    return bytes(b)
+
+
+def fuzz_traces(tmp):
+    failures = 0
+    platform = os.path.join(root, "tests", "data", "platforms", "mpi-smp.yaml")
+    for case in ("netpipe-2r-mpich",):
+        src = os.path.join(root, "traces", "pilgrim", case, "pilgrim-logs")
+        dst = os.path.join(tmp, "trace-" + case)
+        shutil.copytree(src, dst)
+        files = sorted(f for f in os.listdir(src) if f.endswith((".dat", ".mt")))
+        for n in range(trace_count):
+            name = rng.choice(files)
+            original = open(os.path.join(src, name), "rb").read()
+            with open(os.path.join(dst, name), "wb") as f:
+                f.write(mutate_binary(original))
+            for cmd in ([whatif, "mpi", "text", dst, "--limit", "3000"],
+                        [whatif, "mpi", "replay", dst, "--platform", platform, "-o", os.path.join(tmp, "out")]):
+                ok, why = acceptable(cmd)
+                if not ok:
+                    failures += 1
+                    keep = os.path.join(tempfile.gettempdir(), f"whatif-fuzz-{seed}-trace-{n}")
+                    shutil.rmtree(keep, ignore_errors=True)
+                    shutil.copytree(dst, keep)
+                    print(f"FAIL trace mutant {n} of {case}/{name} ({keep}), {cmd[2]}: {why}")
+                    break
+            with open(os.path.join(dst, name), "wb") as f:
+                f.write(original)
+    return failures
+
+
 failures = 0
 files = sources()
 with tempfile.TemporaryDirectory() as tmp:
@@ -86,14 +145,7 @@ with tempfile.TemporaryDirectory() as tmp:
             cmd = [whatif, "platform", "check", target]
         else:
             cmd = [whatif, "run", target, "-o", os.path.join(tmp, "out"), "--set", "workload.sizes.to=64KiB"]
-        try:
-            p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=60,
-                               env=dict(os.environ, MALLOC_PERTURB_="0"))
-            ok = p.returncode == 0 or (p.returncode == 2 and "error" in p.stderr) or \
-                 (p.returncode == 1 and "simulation failed" in p.stderr)
-            why = f"exit code {p.returncode}: {p.stderr.strip()[-600:]}"
-        except subprocess.TimeoutExpired:
-            ok, why = False, "timed out"
+        ok, why = acceptable(cmd)
         if not ok:
             failures += 1
             keep = os.path.join(tempfile.gettempdir(), f"whatif-fuzz-{seed}-{n}.yaml")
@@ -101,5 +153,6 @@ with tempfile.TemporaryDirectory() as tmp:
             print(f"FAIL mutant {n} of {rel} ({keep}): {why}")
         with open(target, "w", encoding="utf-8") as f:
             f.write(original)
-print(f"{count - failures} passed, {failures} failed")
+    failures += fuzz_traces(tmp)
+print(f"{count + trace_count - failures} passed, {failures} failed")
 sys.exit(1 if failures else 0)

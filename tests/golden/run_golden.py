@@ -42,6 +42,13 @@ CASES = [
     ("gpu-predict-accelsim", ["gpu", "predict", "tests/data/gpu/accelsim", "--gpu", "A100-SXM4-80GB", "--json",
                               "-o", "{out}"], []),
     ("validate-gpu", ["validate", "gpu"], []),
+    ("mpi-info-hpcc", ["mpi", "info", "traces/pilgrim/hpcc-4r-n250", "--matrix-csv", "{out}/matrix.csv"],
+     ["matrix.csv"]),
+    ("mpi-text-hpcc-rank1", ["mpi", "text", "traces/pilgrim/hpcc-4r-n250", "--rank", "1", "--limit", "60"], []),
+    ("mpi-replay-netpipe-openmpi",
+     ["mpi", "replay", "traces/pilgrim/netpipe-2r-openmpi", "--platform", "platforms/traced-vm.yaml", "--library",
+      "openmpi", "-o", "{out}"], ["summary.json", "ranks.csv"]),
+    ("run-mpi-hpcc", ["run", "workloads/mpi/hpcc-4r-n250.yaml", "-o", "{out}", "--json"], []),
 ]
 
 failures = 0

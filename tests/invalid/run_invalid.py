@@ -13,6 +13,7 @@ import tempfile
 whatif, folder = os.path.abspath(sys.argv[1]), sys.argv[2]
 # Command-line misuse: (arguments, expected message); each must exit 2 as well.
 PLATFORM = "../data/unit/mini-mesh.yaml"
+MPI_PLATFORM, TRACE = "../data/platforms/mpi-smp.yaml", "../../traces/pilgrim/netpipe-2r-mpich"
 CLI_CASES = [
     (["platform", "check", PLATFORM, "--cfg=network/model:FOO"],
      "error: '--cfg=network/model:FOO': unknown network/model 'FOO' (one of: LV08, Constant, SMPI, IB, CM02, ns-3)"),
@@ -42,6 +43,21 @@ CLI_CASES = [
     (["training", "schedule", "--schedule", "1f1f"], "did you mean '1f1b'?"),
     (["training", "schedule", "--backward-ratio", "-1"], "error: --backward-ratio must be a positive number, got -1"),
     (["platform", "show", "../data"], "../data: error: is a directory, not a YAML file"),
+    (["mpi", "info", "/nonexistent"], "/nonexistent: error: no such trace folder"),
+    (["mpi", "info", "../data"], "../data: error: not a Pilgrim trace: it holds neither pilgrim.mt nor pilgrim-logs/"),
+    (["mpi", "text", TRACE, "--rank", "2"], "error: --rank 2: the trace has ranks 0..1"),
+    (["mpi", "text", TRACE, "--rank", "-1"], "error: --rank -1: the trace has ranks 0..1"),
+    (["mpi", "replay", TRACE], "--platform is required"),
+    (["mpi", "replay", TRACE, "--platform", MPI_PLATFORM, "--compute-scale", "-2"],
+     "--compute-scale: error: -2 is out of range [0, 1000000]"),
+    (["mpi", "replay", TRACE, "--platform", MPI_PLATFORM, "--eager-threshold", "12parsecs"],
+     "--eager-threshold: error: unknown size unit 'parsecs' in '12parsecs'"),
+    (["mpi", "replay", TRACE, "--platform", MPI_PLATFORM, "--library", "lam"], "--library: lam not in {mpich,openmpi}"),
+    (["mpi", "replay", TRACE, "--platform", MPI_PLATFORM, "--map", "nosuch.map"],
+     "nosuch.map' is neither block, round-robin nor a readable file"),
+    (["mpi", "replay", TRACE, "--platform", MPI_PLATFORM, "--comms", "/nope.comms"],
+     "/nope.comms: error: cannot read the communicator file"),
+    (["bench", "mpi", "--calls", "0"], "--calls: Value 0 not in range 4 to"),
 ]
 
 failures = 0

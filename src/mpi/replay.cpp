@@ -482,23 +482,29 @@ class Replayer {
     if (auto* queue = queue_of(rank, id); queue && !queue->front()->persistent) queue->pop_front();
   }
 
-  // The request a wait or test entry names: the oldest under its id not yet complete.
-  RequestPtr peek(int rank, int id) {
+  // The request a wait or test entry names: the oldest under its id not yet complete and not named by an
+  // earlier entry of the same call (`taken`), since one call can hold two live requests that share an id.
+  RequestPtr peek(int rank, int id, const std::vector<RequestPtr>& taken) {
     if (id == kRequestNull) return nullptr;
     auto* queue = queue_of(rank, id);
     if (queue == nullptr) return nullptr;
+    auto free = [&](const RequestPtr& r) { return std::find(taken.begin(), taken.end(), r) == taken.end(); };
     for (const auto& r : *queue)
-      if (!r->done || r->persistent) return r;
+      if ((!r->done || r->persistent) && free(r)) return r;
+    for (const auto& r : *queue)
+      if (free(r)) return r;
     return queue->front();
   }
 
   void complete_requests(int rank, const CallOp& op) {
     // A test that found nothing only looks at its requests: no effect on the replay.
     if (op.completion == Completion::none) return;
-    std::vector<RequestPtr> reqs;
+    std::vector<RequestPtr> named, reqs;
     for (int id : op.requests) {
-      RequestPtr r = peek(rank, id);
-      if (r && r->persistent) r = r->current;  // waiting on a persistent request waits on its instance
+      RequestPtr r = peek(rank, id, named);
+      if (!r) continue;
+      named.push_back(r);
+      if (r->persistent) r = r->current;  // waiting on a persistent request waits on its instance
       if (r) reqs.push_back(r);
     }
     std::size_t needed = op.completion == Completion::all   ? reqs.size()

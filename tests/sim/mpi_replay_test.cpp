@@ -563,6 +563,20 @@ TEST(MpiReplay, LargeThenSmallMessagesDoNotOvertake) {
   EXPECT_NEAR(r.ranks[1].point_to_point, kAlpha + 1e6 / kBeta, 1e-12);
 }
 
+// Pilgrim hands out request ids per (function, peer, tag, communicator), so two live receives from different
+// peers can both be id 0, and a Waitall then records [0, 0]: it must wait for both, not twice for the older.
+TEST(MpiReplay, WaitallWithOneIdTwiceWaitsForBothRequests) {
+  std::vector<std::vector<std::uint8_t>> keys = {
+      p2p(fid::irecv, 0, 1, 0, 1000, 0), p2p(fid::irecv, 0, 2, 0, 1000, 0), waitall({0, 0}),
+      p2p(fid::send, 1, 0, 0, 1000), p2p(fid::send, 2, 0, 0, 1000)};
+  // Rank 1 sends at 1 ms, rank 2 at 3 ms; each message takes 1us + 1000 B / 1GBps.
+  fs::path dir = write_calls("waitall-same-id", keys, {{{0}, {1}, {2}}, {{3, 1e-3}}, {{4, 3e-3}}});
+  ReplayReport r = replay(dir);
+  // Both arrived: 3.002 ms. (Waiting twice on the older request would end rank 0 at 1.002 ms.)
+  EXPECT_NEAR(r.ranks[0].end, 3e-3 + kAlpha + 1000 / kBeta, 1e-12);
+  EXPECT_FALSE(lost_a_request(r));
+}
+
 // A Waitany holding a long transfer already moving and an unmatched receive returns when the receive's short
 // message is in, not when the long transfer ends (the replay used to wait on the moving transfers only).
 TEST(MpiReplay, WaitanyReturnsWhileAnotherTransferIsStillMoving) {

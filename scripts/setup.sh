@@ -6,7 +6,7 @@ packages=(
   build-essential pkg-config meson ninja-build python3
   libsimgrid-dev libyaml-cpp-dev libeigen3-dev libfmt-dev libboost-graph-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libsqlite3-dev
-  clang-format xz-utils libzstd-dev zstd
+  clang-format xz-utils libzstd-dev zstd libopenmpi-dev openmpi-bin python3-matplotlib
 )
 
 missing=()

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/mpi_commands.hpp"
+#include "cli/sweep_commands.hpp"
 #include "core/diagnostics.hpp"
 #include "report/json.hpp"
 #include "sim/engine.hpp"
@@ -61,6 +62,8 @@ int run_cli(int argc, char** argv) {
   commands.add_to(app);
   MpiCommands mpi_commands(simgrid_args);
   mpi_commands.add_to(app, *app.get_subcommand("validate"), *app.get_subcommand("bench"));
+  SweepCommands sweep_commands(simgrid_args);
+  sweep_commands.add_to(app, *app.get_subcommand("bench"));
 
   try {
     app.parse(args);
@@ -82,6 +85,7 @@ int run_cli(int argc, char** argv) {
       return kBadInput;
     }
     if (auto code = mpi_commands.execute()) return *code;
+    if (auto code = sweep_commands.execute()) return *code;
     return commands.execute();
   } catch (const core::InputError& e) {
     std::cerr << e.what() << "\n";

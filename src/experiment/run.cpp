@@ -32,35 +32,64 @@ std::string yaml_text(const YAML::Node& node) {
 
 }  // namespace
 
-RunReport run_experiment(const RunOptions& options) {
-  Experiment e = load_experiment(options.file, options.sets, options.seed, options.text);
-  platform::PlatformSpec platform = platform::load_platform(e.platform_file, e.platform_parameters);
+namespace {
+
+// Everything before the engine: the experiment, its platform and its validated workload.
+struct Prepared {
+  Experiment e;
+  platform::PlatformSpec platform;
+  std::function<report::WorkloadOutput(sim::SimEngine&, const platform::PlatformSpec&)> run_workload;
+};
+
+std::unique_ptr<Prepared> prepare(const RunOptions& options) {
+  auto p = std::make_unique<Prepared>();
+  p->e = load_experiment(options.file, options.sets, options.seed, options.text);
+  const Experiment& e = p->e;
+  p->platform = platform::load_platform(e.platform_file, e.platform_parameters);
+  const platform::PlatformSpec& platform = p->platform;
 
   core::Diagnostics diag;
   core::Scope scope{e.file, "workload", e.kind, &diag, nullptr};
   // Each kind validates its workload now and leaves what runs it once the platform is built.
-  std::function<report::WorkloadOutput(sim::SimEngine&)> run_workload;
   if (e.kind == "collective-bench") {
-    run_workload = [spec = parse_collective_bench(e.workload, scope, platform)](sim::SimEngine& engine) {
+    p->run_workload = [spec = parse_collective_bench(e.workload, scope, platform)](
+                          sim::SimEngine& engine, const platform::PlatformSpec&) {
       return run_collective_bench(spec, engine);
     };
   } else if (e.kind == "training") {
-    run_workload = [spec = training::parse_training(e.workload, scope, platform), &platform](
-                       sim::SimEngine& engine) { return training::run_training(spec, platform, engine); };
+    p->run_workload = [spec = training::parse_training(e.workload, scope, platform)](
+                          sim::SimEngine& engine, const platform::PlatformSpec& pl) {
+      return training::run_training(spec, pl, engine);
+    };
   } else if (e.kind == "mpi-replay") {
-    run_workload =
-        [spec = std::make_shared<mpi::MpiReplaySpec>(mpi::parse_mpi_replay(e.workload, scope, platform)),
-         &platform](sim::SimEngine& engine) { return mpi::run_mpi_replay(*spec, platform, engine); };
+    p->run_workload =
+        [spec = std::make_shared<mpi::MpiReplaySpec>(mpi::parse_mpi_replay(e.workload, scope, platform))](
+            sim::SimEngine& engine, const platform::PlatformSpec& pl) {
+          return mpi::run_mpi_replay(*spec, pl, engine);
+        };
   } else {
     diag.error(core::location_of(e.file, e.workload["kind"]), "workload", "", "kind",
                fmt::format("unknown workload kind '{}'{} (known: {})", e.kind,
                            core::did_you_mean(e.kind, workload_kinds()), fmt::join(workload_kinds(), ", ")));
   }
   diag.throw_if_errors();
+  return p;
+}
+
+}  // namespace
+
+void check_experiment(const RunOptions& options) {
+  prepare(options);
+}
+
+RunReport run_experiment(const RunOptions& options) {
+  std::unique_ptr<Prepared> prepared = prepare(options);
+  const Experiment& e = prepared->e;
+  platform::PlatformSpec& platform = prepared->platform;
 
   sim::SimEngine engine(options.simgrid_args);
   platform::build_platform(platform);
-  report::WorkloadOutput output = run_workload(engine);
+  report::WorkloadOutput output = prepared->run_workload(engine, platform);
 
   RunReport report;
   report.out_dir = options.out_dir.value_or("results/" + e.name);

@@ -30,6 +30,10 @@ struct RunReport {
 // Throws core::InputError for bad input and sim::SimulationError when the simulation fails.
 RunReport run_experiment(const RunOptions& options);
 
+// Loads and validates everything run_experiment would, without building or simulating: throws
+// core::InputError for bad input. SimGrid-free, so a sweep can check its points up front.
+void check_experiment(const RunOptions& options);
+
 // Every workload kind, for messages and docs.
 const std::vector<std::string>& workload_kinds();
 

@@ -58,6 +58,14 @@ CLI_CASES = [
     (["mpi", "replay", TRACE, "--platform", MPI_PLATFORM, "--comms", "/nope.comms"],
      "/nope.comms: error: cannot read the communicator file"),
     (["bench", "mpi", "--calls", "0"], "--calls: Value 0 not in range 4 to"),
+    (["sweep", "plan", "/nope.yaml"], "/nope.yaml: error: cannot open file"),
+    (["sweep", "plan", "."], ".: error: is a directory, not a sweep file"),
+    (["sweep", "status", "/nope.sqlite"], "/nope.sqlite: error: no such results database"),
+    (["sweep", "export", "exp-unknown-kind.yaml"], "exp-unknown-kind.yaml: error: not a whatif results database"),
+    (["sweep", "run", "../../workloads/sweeps/training-schedules.yaml", "--timeout", "5parsecs"],
+     "--timeout: error: unknown time unit 'parsecs'"),
+    (["sweep", "run", "../../workloads/sweeps/training-schedules.yaml", "--progress", "loud"],
+     "--progress: loud not in {auto,bar,lines,quiet}"),
 ]
 
 failures = 0

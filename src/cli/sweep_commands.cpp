@@ -1,0 +1,389 @@
+// `whatif sweep plan|run|status|export` and `whatif bench sweep`.
+#include "cli/sweep_commands.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "core/diagnostics.hpp"
+#include "core/units.hpp"
+#include "report/json.hpp"
+#include "sweep/plan.hpp"
+#include "sweep/runner.hpp"
+#include "sweep/store.hpp"
+
+namespace whatif::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string self_executable() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw std::runtime_error("cannot find the whatif executable (/proc/self/exe)");
+  return p.string();
+}
+
+std::string default_db(const sweep::SweepSpec& spec) {
+  return (fs::path("results") / (spec.name + ".sqlite")).string();
+}
+
+std::string csv_cell(const nlohmann::json& v) {
+  if (v.is_null()) return "";
+  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s)
+    q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+std::optional<double> quantity_option(const std::optional<std::string>& text, core::Dimension dim,
+                                      const char* option) {
+  if (!text) return std::nullopt;
+  try {
+    return core::parse_quantity(*text, dim);
+  } catch (const std::exception& e) {
+    throw core::InputError(core::Location{option, 0, 0}, e.what());
+  }
+}
+
+void print_plan(const sweep::SweepSpec& spec, const std::vector<sweep::Point>& points, std::uint64_t dropped,
+                int show) {
+  std::uint64_t distinct = points.empty() ? 0 : points.back().index + 1;
+  std::cout << fmt::format("sweep {} ({}): base experiment {}\n", spec.name, spec.file, spec.experiment);
+  for (const auto& p : spec.parameters) {
+    std::string what =
+        p.kind == sweep::Parameter::Kind::sample ? fmt::format("sampled {} in [{}, {}]{}", spec.sample_method,
+                                                               p.low, p.high, p.log ? " (log)" : "")
+        : p.kind == sweep::Parameter::Kind::derived
+            ? fmt::format("= {}", p.expr->text())
+            : fmt::format("{} values: {}", p.values.size(),
+                          p.values.size() <= 8
+                              ? fmt::format("{}", fmt::join(p.values, ", "))
+                              : fmt::format("{}, {}, ..., {}", p.values[0], p.values[1], p.values.back()));
+    std::cout << fmt::format(
+        "  {} -> {}: {}{}\n", p.name,
+        p.paths.empty() ? std::string("(a column only)") : fmt::format("{}", fmt::join(p.paths, ", ")), what,
+        p.zip.empty() ? "" : fmt::format(" (zip {})", p.zip));
+  }
+  std::cout << fmt::format(
+      "{} points ({} combinations, {} dropped by constraints) x {} repetition{} = {} runs\n", distinct,
+      distinct + dropped, dropped, spec.repetitions, spec.repetitions > 1 ? "s" : "", points.size());
+  for (int i = 0; i < show && i < static_cast<int>(points.size()); ++i) {
+    const auto& p = points[static_cast<std::size_t>(i)];
+    std::vector<std::string> shown;
+    for (std::size_t k = 0; k < spec.parameters.size(); ++k)
+      shown.push_back(spec.parameters[k].name + "=" + p.values[k]);
+    std::cout << fmt::format("  point {} rep {} seed {}: {}\n", p.index, p.repetition, p.seed,
+                             fmt::join(shown, " "));
+  }
+}
+
+// An existing results database (status and export never create one).
+std::unique_ptr<sweep::Store> open_results(const std::string& file) {
+  if (!fs::is_regular_file(file))
+    throw core::InputError(core::Location{file, 0, 0}, "no such results database");
+  return std::make_unique<sweep::Store>(file);
+}
+
+}  // namespace
+
+void SweepCommands::add_to(CLI::App& app, CLI::App& bench) {
+  CLI::App* sweep =
+      app.add_subcommand("sweep", "Batch parameter sweeps: plan, run (parallel, resumable), query");
+  sweep->require_subcommand(1);
+  sweep->footer(
+      "Examples:\n  whatif sweep plan workloads/sweeps/allreduce-algorithms-dgx-a100.yaml\n"
+      "  whatif sweep run workloads/sweeps/allreduce-algorithms-dgx-a100.yaml -j 2 --db results/ar.sqlite\n"
+      "  whatif sweep export results/ar.sqlite --csv\n"
+      "  mpirun -n 4 whatif sweep run SWEEP.yaml --mpi --db results/ar.sqlite");
+  plan_ = sweep->add_subcommand("plan", "Count the points and show the first ones, running nothing");
+  plan_->add_option("sweep", file_, "Sweep file (format whatif-sweep/1)")->required();
+  plan_->add_option("--show", show_, "Points to show (default 5)");
+  plan_->add_flag("--json", json_, "Print every point as JSON");
+  run_ = sweep->add_subcommand("run", "Run every point not done yet, each in its own process");
+  run_->add_option("sweep", file_, "Sweep file")->required();
+  run_->add_option("-j,--jobs", jobs_, "Points at a time (default: the machine's cores)");
+  run_->add_option("--db", db_, "SQLite results database (default results/<sweep name>.sqlite)");
+  run_->add_flag("--retry-failed", retry_failed_, "Run the failed points again");
+  run_->add_option("--timeout", timeout_, "Time limit per point (e.g. 10min; default: the sweep's, else 1h)");
+  run_->add_option("--memory", memory_, "Resident memory limit per point (e.g. 4GiB; default: the sweep's)");
+  run_->add_option("--keep-results", keep_results_, "Keep each point's results folder under this folder");
+  run_->add_option("--limit", limit_, "Run at most this many points, then stop (resumable)");
+  run_->add_option("--progress", progress_, "auto | bar | lines | quiet (default auto: a bar on a terminal)")
+      ->check(CLI::IsMember({"auto", "bar", "lines", "quiet"}));
+  run_->add_flag("--mpi", mpi_, "Distribute the points over MPI ranks (under mpirun or srun)");
+  status_ = sweep->add_subcommand("status", "Points planned, done, failed and in flight, per sweep");
+  status_->add_option("db", file_, "Results database")->required();
+  status_->add_flag("--json", json_, "Print JSON");
+  export_ = sweep->add_subcommand("export", "Every point with its parameters and metrics, as CSV or JSON");
+  export_->add_option("db", file_, "Results database")->required();
+  export_->add_option("--sweep", sweep_name_, "Only this sweep (default: the latest)");
+  export_->add_flag("--csv", csv_, "CSV (the default)");
+  export_->add_flag("--json", json_, "JSON: a list of objects");
+  export_->add_option("-o,--output", out_, "Write to this file instead of stdout");
+  bench_ = bench.add_subcommand("sweep",
+                                "Per-point overhead of a sweep over bare `whatif run`, and -j 2 efficiency");
+  bench_->add_option("--points", points_, "Points (default 200)")->check(CLI::Range(4, 100000));
+  bench_->add_option("--experiment", file_,
+                     "Experiment each point runs (default tests/golden/allreduce-mini-mesh.yaml)");
+  bench_->add_flag("--json", json_, "Print JSON");
+}
+
+std::optional<int> SweepCommands::execute() {
+  if (plan_->parsed()) return plan();
+  if (run_->parsed()) return run();
+  if (status_->parsed()) return status();
+  if (export_->parsed()) return exportx();
+  if (bench_->parsed()) return bench();
+  return std::nullopt;
+}
+
+int SweepCommands::plan() {
+  sweep::SweepSpec spec = sweep::load_sweep(file_);
+  std::uint64_t dropped = 0;
+  std::vector<sweep::Point> points = sweep::expand(spec, &dropped);
+  sweep::check_points(spec, points);
+  if (json_) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : points)
+      out.push_back({{"point", p.index},
+                     {"repetition", p.repetition},
+                     {"seed", p.seed},
+                     {"key", p.key},
+                     {"set", sweep::assignments(spec, p)}});
+    std::cout << report::json_text(out);
+    return 0;
+  }
+  print_plan(spec, points, dropped, show_);
+  if (points.empty()) std::cout << "nothing to run: the constraints drop every combination\n";
+  return 0;
+}
+
+int SweepCommands::run() {
+  sweep::SweepSpec spec = sweep::load_sweep(file_);
+  std::uint64_t dropped = 0;
+  std::vector<sweep::Point> points = sweep::expand(spec, &dropped);
+  sweep::RunSettings settings;
+  settings.executable = self_executable();
+  settings.db = db_.value_or(default_db(spec));
+  settings.jobs = jobs_ > 0 ? jobs_ : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  settings.retry_failed = retry_failed_;
+  settings.timeout = quantity_option(timeout_, core::Dimension::time, "--timeout");
+  settings.memory = quantity_option(memory_, core::Dimension::size, "--memory");
+  settings.keep_results = keep_results_;
+  settings.limit = limit_;
+  settings.simgrid_args = simgrid_args_;
+  settings.progress = progress_ == "bar"     ? sweep::RunSettings::Progress::bar
+                      : progress_ == "lines" ? sweep::RunSettings::Progress::lines
+                      : progress_ == "quiet" ? sweep::RunSettings::Progress::quiet
+                                             : sweep::RunSettings::Progress::automatic;
+  if (mpi_ && !sweep::mpi_available())
+    throw core::InputError("--mpi: this whatif was built without MPI (install libopenmpi-dev and rebuild)");
+  // Every point is checked before any runs (under MPI, every rank checks the same, deterministic plan).
+  sweep::check_points(spec, points);
+  std::error_code ec;
+  if (fs::path parent = fs::path(settings.db).parent_path(); !parent.empty())
+    fs::create_directories(parent, ec);
+  sweep::SweepOutcome o =
+      mpi_ ? sweep::run_sweep_mpi(spec, points, settings) : sweep::run_sweep(spec, points, settings);
+  if (o.planned == 0 && mpi_) return 0;  // an MPI worker rank
+  std::cout << fmt::format(
+      "sweep {}: {} points planned, {} already recorded, {} ran now ({} done, {} failed) in {:.1f} "
+      "s\nresults: {}\n",
+      spec.name, o.planned, o.skipped, o.ran, o.done, o.failed, o.wall_s, settings.db);
+  return 0;
+}
+
+int SweepCommands::status() {
+  auto results = open_results(file_);
+  sweep::Store& store = *results;
+  auto sweeps = store.sweeps();
+  if (json_) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& s : sweeps) {
+      nlohmann::json errors = nlohmann::json::array();
+      for (const auto& [e, n] : store.errors(s.id, 5))
+        errors.push_back({{"error", e}, {"points", n}});
+      out.push_back({{"id", s.id},
+                     {"name", s.name},
+                     {"file", s.file},
+                     {"created", s.created},
+                     {"whatif_version", s.version},
+                     {"planned", s.planned},
+                     {"done", s.done},
+                     {"failed", s.failed},
+                     {"in_flight_or_interrupted", s.running},
+                     {"remaining", s.planned - std::min(s.planned, s.done + s.failed)},
+                     {"errors", errors}});
+    }
+    std::cout << report::json_text(out);
+    return 0;
+  }
+  if (sweeps.empty()) std::cout << "no sweeps in " << file_ << "\n";
+  for (const auto& s : sweeps) {
+    std::cout << fmt::format("sweep {} '{}' ({}, created {}, whatif {})\n", s.id, s.name, s.file, s.created,
+                             s.version);
+    std::cout << fmt::format(
+        "  planned {}, done {}, failed {}, in flight or interrupted {}, not started {}\n", s.planned, s.done,
+        s.failed, s.running, s.planned - std::min(s.planned, s.done + s.failed + s.running));
+    for (const auto& [e, n] : store.errors(s.id, 5))
+      std::cout << fmt::format("  {} failed: {}\n", n, e.substr(0, 300));
+  }
+  return 0;
+}
+
+int SweepCommands::exportx() {
+  auto results = open_results(file_);
+  sweep::Store& store = *results;
+  auto sweeps = store.sweeps();
+  if (sweeps.empty()) throw core::InputError(core::Location{file_, 0, 0}, "holds no sweep");
+  std::int64_t id = sweeps.back().id;
+  if (sweep_name_) {
+    auto it =
+        std::find_if(sweeps.rbegin(), sweeps.rend(), [&](const auto& s) { return s.name == *sweep_name_; });
+    if (it == sweeps.rend()) {
+      std::vector<std::string> names;
+      for (const auto& s : sweeps)
+        names.push_back(s.name);
+      throw core::InputError(fmt::format("--sweep: no sweep '{}' in {} (it has: {})", *sweep_name_, file_,
+                                         fmt::join(names, ", ")));
+    }
+    id = it->id;
+  }
+  sweep::Store::Table t = store.points(id);
+  std::ofstream file;
+  if (out_) {
+    file.open(*out_);
+    if (!file) throw core::InputError(core::Location{*out_, 0, 0}, "cannot write");
+  }
+  std::ostream& out = out_ ? file : std::cout;
+  if (json_) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& row : t.rows) {
+      nlohmann::json o = nlohmann::json::object();
+      for (std::size_t i = 0; i < t.columns.size(); ++i)
+        o[t.columns[i]] = row[i];
+      rows.push_back(std::move(o));
+    }
+    out << report::json_text(rows);
+  } else {
+    std::vector<std::string> header;
+    for (const auto& c : t.columns)
+      header.push_back(csv_cell(c));
+    out << fmt::format("{}\n", fmt::join(header, ","));
+    for (const auto& row : t.rows) {
+      std::vector<std::string> cells;
+      for (const auto& v : row)
+        cells.push_back(csv_cell(v));
+      out << fmt::format("{}\n", fmt::join(cells, ","));
+    }
+  }
+  return 0;
+}
+
+int SweepCommands::bench() {
+  // A sweep of `points_` one-size allreduces; the same points run bare (one `whatif run` after another), then
+  // as a sweep with -j 1 and -j 2, all from this process.
+  std::string experiment = file_.empty() ? "tests/golden/allreduce-mini-mesh.yaml" : file_;
+  if (!fs::is_regular_file(experiment))
+    throw core::InputError(core::Location{experiment, 0, 0},
+                           "no such experiment (run from the repository root, or give --experiment)");
+  char tmpl[] = "/tmp/whatif-bench-sweep-XXXXXX";
+  if (!mkdtemp(tmpl)) throw std::runtime_error("cannot make a scratch folder");
+  fs::path dir = tmpl;
+  {
+    std::ofstream s(dir / "bench.yaml");
+    s << "format: whatif-sweep/1\nname: bench\nexperiment: " << fs::absolute(experiment).string()
+      << "\nparameters:\n  - name: size\n    path: [workload.sizes.from, workload.sizes.to]\n    unit: B\n"
+      << "    range: {from: 1024, to: " << 1024 * points_ << ", steps: " << points_ << "}\n";
+  }
+  sweep::SweepSpec spec = sweep::load_sweep((dir / "bench.yaml").string());
+  std::vector<sweep::Point> points = sweep::expand(spec);
+  const std::string exe = self_executable();
+  std::vector<std::vector<std::string>> commands;
+  for (const auto& p : points) {
+    std::vector<std::string> args = {"run",    spec.experiment,       "--json", "-o", "",
+                                     "--seed", std::to_string(p.seed)};
+    for (const auto& a : sweep::assignments(spec, p)) {
+      args.push_back("--set");
+      args.push_back(a);
+    }
+    commands.push_back(std::move(args));
+  }
+  // The same commands run bare, one after another, then two at a time (what the machine itself gives).
+  auto bare_time = [&](std::size_t jobs) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::thread> threads;
+    for (std::size_t j = 0; j < jobs; ++j)
+      threads.emplace_back([&, j] {
+        for (std::size_t i = j; i < commands.size(); i += jobs) {
+          std::vector<std::string> args = commands[i];
+          args[4] = (dir / fmt::format("bare{}", j)).string();
+          sweep::run_bare(exe, args);
+        }
+      });
+    for (auto& t : threads)
+      t.join();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
+  const double bare = bare_time(1), bare2 = bare_time(2);
+  auto sweep_time = [&](int jobs) {
+    sweep::RunSettings s;
+    s.executable = exe;
+    s.db = (dir / fmt::format("j{}.sqlite", jobs)).string();
+    s.jobs = jobs;
+    s.progress = sweep::RunSettings::Progress::quiet;
+    sweep::SweepOutcome o = sweep::run_sweep(spec, points, s);
+    if (o.done != points.size())
+      throw std::runtime_error(fmt::format("bench sweep: {} of {} points failed", o.failed, points.size()));
+    return o.wall_s;
+  };
+  const double j1 = sweep_time(1), j2 = sweep_time(2);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  const double n = static_cast<double>(points.size());
+  const double overhead_ms = (j1 - bare) / n * 1e3, efficiency = j1 / (2 * j2), machine = bare / (2 * bare2);
+  if (json_) {
+    std::cout << report::json_text(nlohmann::json{{"points", points.size()},
+                                                  {"bare_s", bare},
+                                                  {"sweep_j1_s", j1},
+                                                  {"sweep_j2_s", j2},
+                                                  {"bare_ms_per_point", bare / n * 1e3},
+                                                  {"overhead_ms_per_point", overhead_ms},
+                                                  {"parallel_efficiency_j2", efficiency},
+                                                  {"bare_j2_s", bare2},
+                                                  {"bare_parallel_efficiency_j2", machine},
+                                                  {"sweep_vs_bare_parallel", efficiency / machine},
+                                                  {"cores", std::thread::hardware_concurrency()}});
+    return 0;
+  }
+  std::cout << fmt::format("{} points of {}\n", points.size(), experiment);
+  std::cout << fmt::format("bare `whatif run`, one after another: {:.2f} s ({:.1f} ms per point)\n", bare,
+                           bare / n * 1e3);
+  std::cout << fmt::format(
+      "sweep -j 1                         : {:.2f} s: overhead {:+.1f} ms per point (target <= 20)\n", j1,
+      overhead_ms);
+  std::cout << fmt::format(
+      "bare, two at a time                : {:.2f} s: parallel efficiency {:.0f} % (the machine's own)\n",
+      bare2, 100 * machine);
+  std::cout << fmt::format(
+      "sweep -j 2                         : {:.2f} s: parallel efficiency {:.0f} % of ideal (target >= 90 %, "
+      "{} cores), "
+      "{:.0f} % of the bare pair's\n",
+      j2, 100 * efficiency, std::thread::hardware_concurrency(), 100 * efficiency / machine);
+  return 0;
+}
+
+}  // namespace whatif::cli

@@ -9,6 +9,9 @@
 #include "sweep/runner.hpp"
 
 #ifdef WHATIF_HAVE_MPI
+// The C API only: Open MPI's deprecated C++ bindings do not compile cleanly and are not used.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 #endif
 

@@ -54,6 +54,12 @@ std::optional<YAML::Node> load_yaml_file(const std::string& path, Diagnostics& d
     diag.error({path, 0, 0}, "", "", "", "is a directory, not a YAML file");
     return std::nullopt;
   }
+  auto text = read_text_file(path, diag);
+  if (!text) return std::nullopt;
+  return parse_yaml_text(*text, path, diag);
+}
+
+std::optional<std::string> read_text_file(const std::string& path, Diagnostics& diag) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     diag.error({path, 0, 0}, "", "", "", "cannot open file");
@@ -65,7 +71,7 @@ std::optional<YAML::Node> load_yaml_file(const std::string& path, Diagnostics& d
     diag.error({path, 0, 0}, "", "", "", "cannot read file");
     return std::nullopt;
   }
-  return parse_yaml_text(buffer.str(), path, diag);
+  return buffer.str();
 }
 
 std::optional<long long> parse_integer(std::string_view text) {

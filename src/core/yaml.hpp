@@ -18,6 +18,8 @@ namespace whatif::core {
 // Reads and parses a YAML file; on failure records an error and returns nullopt. Binary files, empty
 // files and syntax errors are all reported with the file name (and position where yaml-cpp has one).
 std::optional<YAML::Node> load_yaml_file(const std::string& path, Diagnostics& diag);
+// Reads a whole text file; on failure records an error naming the file and returns nullopt.
+std::optional<std::string> read_text_file(const std::string& path, Diagnostics& diag);
 std::optional<YAML::Node> parse_yaml_text(const std::string& text, const std::string& display_name,
                                           Diagnostics& diag);
 

@@ -1,6 +1,8 @@
 // Recursive-descent parser and tree evaluator of sweep constraints.
 #include "sweep/expr.hpp"
 
+#include "core/yaml.hpp"
+
 #include <fmt/format.h>
 
 #include <cctype>
@@ -284,15 +286,8 @@ bool Expr::holds(const std::function<std::optional<Value>(const std::string&)>& 
 }
 
 Value value_of(const std::string& text) {
-  double v = 0;
-  const char* begin = text.data();
-  const char* end = text.data() + text.size();
-  if (!text.empty() && (text[0] == '-' || text[0] == '+' ||
-                        std::isdigit(static_cast<unsigned char>(text[0])) || text[0] == '.')) {
-    if (text[0] == '+') ++begin;
-    auto [ptr, ec] = std::from_chars(begin, end, v);
-    if (ec == std::errc() && ptr == end) return v;
-  }
+  if (auto v = core::parse_number(!text.empty() && text[0] == '+' ? std::string_view(text).substr(1) : text))
+    return *v;
   return text;
 }
 

@@ -6,10 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <numeric>
-#include <sstream>
 
 #include "core/units.hpp"
 #include "core/yaml.hpp"
@@ -40,13 +38,6 @@ std::uint64_t splitmix(std::uint64_t& state) {
 }
 double uniform(std::uint64_t& state) {
   return static_cast<double>(splitmix(state) >> 11) * 0x1.0p-53;
-}
-
-std::string read_text(const std::string& file) {
-  std::ifstream in(file, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 std::string format_number(double v, bool integer) {
@@ -149,7 +140,9 @@ SweepSpec load_sweep(const std::string& file) {
   std::error_code ec;
   if (fs::is_directory(file, ec))
     throw core::InputError(core::Location{file, 0, 0}, "is a directory, not a sweep file");
-  auto root = core::load_yaml_file(file, diag);
+  // The text is read once: parsed here, and hashed below with the base experiment's.
+  std::optional<std::string> text = core::read_text_file(file, diag);
+  std::optional<YAML::Node> root = text ? core::parse_yaml_text(*text, file, diag) : std::nullopt;
   diag.throw_if_errors();
   SweepSpec spec;
   spec.file = file;
@@ -307,7 +300,9 @@ SweepSpec load_sweep(const std::string& file) {
   }
   r.finish();
   diag.throw_if_errors();
-  spec.definition_hash = fmt::format("{:016x}", fnv1a(read_text(spec.experiment), fnv1a(read_text(file))));
+  std::optional<std::string> base = core::read_text_file(spec.experiment, diag);
+  diag.throw_if_errors();
+  spec.definition_hash = fmt::format("{:016x}", fnv1a(*base, fnv1a(*text)));
   return spec;
 }
 

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "core/diagnostics.hpp"
+#include "core/yaml.hpp"
 
 namespace whatif::sweep {
 
@@ -36,11 +37,10 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+// A child's captured output ("" when it left none).
+std::string read_output(const std::string& path) {
+  core::Diagnostics ignored;
+  return core::read_text_file(path, ignored).value_or("");
 }
 
 // Resident memory of a process in bytes, from /proc; 0 when it cannot be read.
@@ -89,6 +89,13 @@ std::string error_text(const std::string& err) {
   return s;
 }
 
+sigset_t sigchld_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  return set;
+}
+
 volatile std::sig_atomic_t g_interrupted = 0;
 void on_signal(int) {
   g_interrupted = 1;
@@ -118,9 +125,7 @@ PointPool::PointPool(const SweepSpec& spec, const RunSettings& settings)
       timeout_(settings.timeout.value_or(spec.point_timeout)),
       memory_(settings.memory.value_or(spec.point_memory)) {
   // Children's ends arrive as SIGCHLD, taken with sigtimedwait: no polling between them.
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
+  const sigset_t chld = sigchld_set();
   sigprocmask(SIG_BLOCK, &chld, nullptr);
   char tmpl[] = "/tmp/whatif-sweep-XXXXXX";
   if (!mkdtemp(tmpl))
@@ -185,7 +190,7 @@ std::vector<std::pair<Point, PointResult>> PointPool::collect(double max_wait) {
       }
       PointResult res;
       res.wall_s = seconds_since(c.started);
-      std::string out = read_file(c.out), err = read_file(c.err);
+      std::string out = read_output(c.out), err = read_output(c.err);
       if (!c.killed.empty()) {
         res.status = "failed";
         res.error = c.killed;
@@ -234,9 +239,7 @@ std::vector<std::pair<Point, PointResult>> PointPool::collect(double max_wait) {
       }
     }
     // Sleep until a child ends, at most until the next limit check.
-    sigset_t chld;
-    sigemptyset(&chld);
-    sigaddset(&chld, SIGCHLD);
+    const sigset_t chld = sigchld_set();
     const double left = std::max(0.0, std::min(0.05, max_wait - seconds_since(begin)));
     timespec ts{static_cast<time_t>(left), static_cast<long>((left - std::floor(left)) * 1e9)};
     sigtimedwait(&chld, nullptr, &ts);

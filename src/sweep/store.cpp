@@ -316,19 +316,20 @@ Store::Table Store::points(std::optional<std::int64_t> sweep) {
   }
   if (!sweep || t.rows.empty()) return t;
   // Columns that only other sweeps fill are left out.
-  std::vector<bool> used(t.columns.size(), false);
-  for (const auto& row : t.rows)
-    for (std::size_t i = 0; i < row.size(); ++i)
-      if (!row[i].is_null()) used[i] = true;
+  std::vector<std::size_t> keep;
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    bool fixed = std::find(kFixed.begin(), kFixed.end(), t.columns[i]) != kFixed.end();
+    if (fixed ||
+        std::any_of(t.rows.begin(), t.rows.end(), [&](const auto& row) { return !row[i].is_null(); }))
+      keep.push_back(i);
+  }
   Table kept;
-  for (std::size_t i = 0; i < t.columns.size(); ++i)
-    if (used[i] || std::find(kFixed.begin(), kFixed.end(), t.columns[i]) != kFixed.end())
-      kept.columns.push_back(t.columns[i]);
+  for (std::size_t i : keep)
+    kept.columns.push_back(t.columns[i]);
   for (const auto& row : t.rows) {
     std::vector<nlohmann::json> r;
-    for (std::size_t i = 0; i < t.columns.size(); ++i)
-      if (used[i] || std::find(kFixed.begin(), kFixed.end(), t.columns[i]) != kFixed.end())
-        r.push_back(row[i]);
+    for (std::size_t i : keep)
+      r.push_back(row[i]);
     kept.rows.push_back(std::move(r));
   }
   return kept;

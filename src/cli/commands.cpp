@@ -55,7 +55,7 @@ void print_run_report(const experiment::RunReport& report, bool json) {
   if (json)
     std::cout << report::json_text(report.summary);
   else
-    std::cout << report.text << fmt::format("results: {}\n", report.out_dir);
+    std::cout << report.text << (report.out_dir.empty() ? "" : fmt::format("results: {}\n", report.out_dir));
 }
 
 void Commands::add_to(CLI::App& app) {
@@ -67,6 +67,9 @@ void Commands::add_to(CLI::App& app) {
   run_->add_option("--set", sets_, "Override a value of the experiment: path.to.key=value (repeatable)");
   run_->add_option("--seed", seed_, "Random seed (recorded in run.yaml)");
   run_->add_flag("--json", json_, "Print summary.json instead of the table");
+  run_->add_flag("--no-files", no_files_,
+                 "Write no results folder: only print the table (or, with --json, the summary)")
+      ->excludes("--out");
   run_->footer(
       "Example:\n  whatif run workloads/collective-bench/allreduce-dgx-a100.yaml -o out/ar "
       "--set workload.sizes.to=1GiB");
@@ -194,7 +197,13 @@ int Commands::execute() {
 }
 
 int Commands::run_experiment() {
-  experiment::RunOptions options{file_, out_, sets_, seed_, simgrid_args_};
+  experiment::RunOptions options;
+  options.file = file_;
+  options.out_dir = out_;
+  options.sets = sets_;
+  options.seed = seed_;
+  options.simgrid_args = simgrid_args_;
+  options.write_results = !no_files_;
   print_run_report(experiment::run_experiment(options), json_);
   return 0;
 }

@@ -53,7 +53,7 @@ class Commands {
   std::optional<std::string> out_;
   std::vector<std::string> sets_;
   std::optional<std::uint64_t> seed_;
-  bool json_ = false;
+  bool json_ = false, no_files_ = false;
   long activities_ = 200000;
   long max_hosts_ = 64;
   std::string schedule_ = "1f1b", variant_ = "direct";

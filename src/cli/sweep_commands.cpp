@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "cli/cli.hpp"
 #include "core/diagnostics.hpp"
 #include "core/units.hpp"
 #include "report/json.hpp"
@@ -32,6 +33,17 @@ std::string self_executable() {
   fs::path p = fs::read_symlink("/proc/self/exe", ec);
   if (ec) throw std::runtime_error("cannot find the whatif executable (/proc/self/exe)");
   return p.string();
+}
+
+// A point's child runs the whatif command line in a forked copy of this process.
+int run_whatif(const std::vector<std::string>& args) {
+  std::vector<std::string> words = {"whatif"};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& w : words)
+    argv.push_back(w.data());
+  argv.push_back(nullptr);
+  return run_cli(static_cast<int>(words.size()), argv.data());
 }
 
 std::string default_db(const sweep::SweepSpec& spec) {
@@ -124,6 +136,9 @@ void SweepCommands::add_to(CLI::App& app, CLI::App& bench) {
   run_->add_option("--progress", progress_, "auto | bar | lines | quiet (default auto: a bar on a terminal)")
       ->check(CLI::IsMember({"auto", "bar", "lines", "quiet"}));
   run_->add_flag("--mpi", mpi_, "Distribute the points over MPI ranks (under mpirun or srun)");
+  run_->add_flag(
+      "--exec", exec_,
+      "Start every point as a new whatif process, not a fork of this one (slower; --mpi always does)");
   status_ = sweep->add_subcommand("status", "Points planned, done, failed and in flight, per sweep");
   status_->add_option("db", file_, "Results database")->required();
   status_->add_flag("--json", json_, "Print JSON");
@@ -137,7 +152,10 @@ void SweepCommands::add_to(CLI::App& app, CLI::App& bench) {
                                 "Per-point overhead of a sweep over bare `whatif run`, and -j 2 efficiency");
   bench_->add_option("--points", points_, "Points (default 200)")->check(CLI::Range(4, 100000));
   bench_->add_option("--experiment", file_,
-                     "Experiment each point runs (default tests/golden/allreduce-mini-mesh.yaml)");
+                     "Collective-bench experiment each point runs, one size per point (default "
+                     "tests/golden/allreduce-mini-mesh.yaml)");
+  bench_->add_option("--sweep", bench_sweep_, "Bench this sweep's first --points points instead")
+      ->excludes("--experiment");
   bench_->add_flag("--json", json_, "Print JSON");
 }
 
@@ -177,6 +195,7 @@ int SweepCommands::run() {
   std::vector<sweep::Point> points = sweep::expand(spec, &dropped);
   sweep::RunSettings settings;
   settings.executable = self_executable();
+  if (!mpi_ && !exec_) settings.run_in_child = run_whatif;
   settings.db = db_.value_or(default_db(spec));
   settings.jobs = jobs_ > 0 ? jobs_ : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   settings.retry_failed = retry_failed_;
@@ -294,28 +313,31 @@ int SweepCommands::exportx() {
 }
 
 int SweepCommands::bench() {
-  // A sweep of `points_` one-size allreduces; the same points run bare (one `whatif run` after another), then
-  // as a sweep with -j 1 and -j 2, all from this process.
+  // A sweep of `points_` one-size allreduces (or the first points of a given sweep); the same points run bare
+  // (one `whatif run` after another, then two at a time), then as a sweep with -j 1 and -j 2, forked and
+  // exec'd, all from this process.
   std::string experiment = file_.empty() ? "tests/golden/allreduce-mini-mesh.yaml" : file_;
-  if (!fs::is_regular_file(experiment))
+  if (!bench_sweep_ && !fs::is_regular_file(experiment))
     throw core::InputError(core::Location{experiment, 0, 0},
                            "no such experiment (run from the repository root, or give --experiment)");
   char tmpl[] = "/tmp/whatif-bench-sweep-XXXXXX";
   if (!mkdtemp(tmpl)) throw std::runtime_error("cannot make a scratch folder");
   fs::path dir = tmpl;
-  {
+  if (!bench_sweep_) {
     std::ofstream s(dir / "bench.yaml");
     s << "format: whatif-sweep/1\nname: bench\nexperiment: " << fs::absolute(experiment).string()
       << "\nparameters:\n  - name: size\n    path: [workload.sizes.from, workload.sizes.to]\n    unit: B\n"
       << "    range: {from: 1024, to: " << 1024 * points_ << ", steps: " << points_ << "}\n";
   }
-  sweep::SweepSpec spec = sweep::load_sweep((dir / "bench.yaml").string());
+  sweep::SweepSpec spec = sweep::load_sweep(bench_sweep_ ? *bench_sweep_ : (dir / "bench.yaml").string());
   std::vector<sweep::Point> points = sweep::expand(spec);
+  if (points.size() > static_cast<std::size_t>(points_)) points.resize(static_cast<std::size_t>(points_));
+  if (bench_sweep_) experiment = *bench_sweep_;
   const std::string exe = self_executable();
   std::vector<std::vector<std::string>> commands;
   for (const auto& p : points) {
-    std::vector<std::string> args = {"run",    spec.experiment,       "--json", "-o", "",
-                                     "--seed", std::to_string(p.seed)};
+    std::vector<std::string> args = {"run",        spec.experiment, "--json",
+                                     "--no-files", "--seed",        std::to_string(p.seed)};
     for (const auto& a : sweep::assignments(spec, p)) {
       args.push_back("--set");
       args.push_back(a);
@@ -328,21 +350,19 @@ int SweepCommands::bench() {
     std::vector<std::thread> threads;
     for (std::size_t j = 0; j < jobs; ++j)
       threads.emplace_back([&, j] {
-        for (std::size_t i = j; i < commands.size(); i += jobs) {
-          std::vector<std::string> args = commands[i];
-          args[4] = (dir / fmt::format("bare{}", j)).string();
-          sweep::run_bare(exe, args);
-        }
+        for (std::size_t i = j; i < commands.size(); i += jobs)
+          sweep::run_bare(exe, commands[i]);
       });
     for (auto& t : threads)
       t.join();
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
   const double bare = bare_time(1), bare2 = bare_time(2);
-  auto sweep_time = [&](int jobs) {
+  auto sweep_time = [&](int jobs, bool fork) {
     sweep::RunSettings s;
     s.executable = exe;
-    s.db = (dir / fmt::format("j{}.sqlite", jobs)).string();
+    if (fork) s.run_in_child = run_whatif;
+    s.db = (dir / fmt::format("j{}-{}.sqlite", jobs, fork)).string();
     s.jobs = jobs;
     s.progress = sweep::RunSettings::Progress::quiet;
     sweep::SweepOutcome o = sweep::run_sweep(spec, points, s);
@@ -350,39 +370,44 @@ int SweepCommands::bench() {
       throw std::runtime_error(fmt::format("bench sweep: {} of {} points failed", o.failed, points.size()));
     return o.wall_s;
   };
-  const double j1 = sweep_time(1), j2 = sweep_time(2);
+  const double j1 = sweep_time(1, true), j2 = sweep_time(2, true);
+  const double x1 = sweep_time(1, false), x2 = sweep_time(2, false);
   std::error_code ec;
   fs::remove_all(dir, ec);
   const double n = static_cast<double>(points.size());
   const double overhead_ms = (j1 - bare) / n * 1e3, efficiency = j1 / (2 * j2), machine = bare / (2 * bare2);
+  const double exec_overhead_ms = (x1 - bare) / n * 1e3, exec_efficiency = x1 / (2 * x2);
   if (json_) {
     std::cout << report::json_text(nlohmann::json{{"points", points.size()},
                                                   {"bare_s", bare},
-                                                  {"sweep_j1_s", j1},
-                                                  {"sweep_j2_s", j2},
                                                   {"bare_ms_per_point", bare / n * 1e3},
-                                                  {"overhead_ms_per_point", overhead_ms},
-                                                  {"parallel_efficiency_j2", efficiency},
                                                   {"bare_j2_s", bare2},
                                                   {"bare_parallel_efficiency_j2", machine},
-                                                  {"sweep_vs_bare_parallel", efficiency / machine},
+                                                  {"sweep_j1_s", j1},
+                                                  {"sweep_j2_s", j2},
+                                                  {"overhead_ms_per_point", overhead_ms},
+                                                  {"parallel_efficiency_j2", efficiency},
+                                                  {"exec_j1_s", x1},
+                                                  {"exec_j2_s", x2},
+                                                  {"exec_overhead_ms_per_point", exec_overhead_ms},
+                                                  {"exec_parallel_efficiency_j2", exec_efficiency},
                                                   {"cores", std::thread::hardware_concurrency()}});
     return 0;
   }
-  std::cout << fmt::format("{} points of {}\n", points.size(), experiment);
-  std::cout << fmt::format("bare `whatif run`, one after another: {:.2f} s ({:.1f} ms per point)\n", bare,
+  std::cout << fmt::format("{} points of {}, {} cores\n", points.size(), experiment,
+                           std::thread::hardware_concurrency());
+  std::cout << fmt::format("bare `whatif run`, one after another : {:6.2f} s ({:.1f} ms per point)\n", bare,
                            bare / n * 1e3);
-  std::cout << fmt::format(
-      "sweep -j 1                         : {:.2f} s: overhead {:+.1f} ms per point (target <= 20)\n", j1,
-      overhead_ms);
-  std::cout << fmt::format(
-      "bare, two at a time                : {:.2f} s: parallel efficiency {:.0f} % (the machine's own)\n",
-      bare2, 100 * machine);
-  std::cout << fmt::format(
-      "sweep -j 2                         : {:.2f} s: parallel efficiency {:.0f} % of ideal (target >= 90 %, "
-      "{} cores), "
-      "{:.0f} % of the bare pair's\n",
-      j2, 100 * efficiency, std::thread::hardware_concurrency(), 100 * efficiency / machine);
+  std::cout << fmt::format("bare, two at a time                  : {:6.2f} s: parallel efficiency {:.0f} %\n",
+                           bare2, 100 * machine);
+  auto line = [&](const char* what, double t1, double t2, double over, double eff) {
+    std::cout << fmt::format(
+        "sweep {} -j 1 : {:6.2f} s: overhead {:+.1f} ms per point over bare (target <= 20)\n"
+        "sweep {} -j 2 : {:6.2f} s: parallel efficiency {:.0f} % of ideal (target >= 90 %)\n",
+        what, t1, over, what, t2, 100 * eff);
+  };
+  line("(forked points, default)", j1, j2, overhead_ms, efficiency);
+  line("--exec (as under --mpi)  ", x1, x2, exec_overhead_ms, exec_efficiency);
   return 0;
 }
 

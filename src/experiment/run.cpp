@@ -76,6 +76,36 @@ std::unique_ptr<Prepared> prepare(const RunOptions& options) {
   return p;
 }
 
+// The results folder: summary.json, the workload's tables, timeline.json, and a run.yaml that runs again as
+// it is (the platform named by its absolute path with every parameter's value).
+void write_results(const std::string& dir, const RunOptions& options, const Experiment& e,
+                   const platform::PlatformSpec& platform, const nlohmann::json& summary,
+                   const report::WorkloadOutput& output) {
+  report::ResultsFolder folder(dir);
+  folder.write_json("summary.json", summary);
+  for (size_t i = 0; i < output.tables.size(); ++i)
+    folder.write_csv(output.table_files[i], output.tables[i]);
+  folder.write_text("timeline.json", output.timeline.to_chrome_json());
+
+  YAML::Node run = YAML::Clone(e.root);
+  YAML::Node platform_ref;
+  platform_ref["file"] = std::filesystem::absolute(platform.file).lexically_normal().string();
+  for (const auto& [k, v] : platform.parameters)
+    platform_ref["parameters"][k] = v;
+  run["platform"] = platform_ref;
+  YAML::Node resolved;
+  resolved["seed"] = e.seed;
+  resolved["platform_file"] = platform.file;
+  for (const auto& [k, v] : platform.parameters)
+    resolved["platform_parameters"][k] = v;
+  for (const auto& option : options.simgrid_args)
+    resolved["simgrid_options"].push_back(option);
+  resolved["whatif_version"] = WHATIF_VERSION;
+  resolved["simgrid_version"] = sim::simgrid_version();
+  run["resolved"] = resolved;
+  folder.write_text("run.yaml", yaml_text(run));
+}
+
 }  // namespace
 
 void check_experiment(const RunOptions& options) {
@@ -92,8 +122,6 @@ RunReport run_experiment(const RunOptions& options) {
   report::WorkloadOutput output = prepared->run_workload(engine, platform);
 
   RunReport report;
-  report.out_dir = options.out_dir.value_or("results/" + e.name);
-  report::ResultsFolder folder(report.out_dir);
   nlohmann::json summary{{"experiment", e.name},
                          {"file", e.file},
                          {"kind", e.kind},
@@ -129,29 +157,10 @@ RunReport run_experiment(const RunOptions& options) {
   }
   for (const auto& [k, v] : platform.parameters)
     summary["platform"]["parameters"][k] = v;
-  folder.write_json("summary.json", summary);
-  for (size_t i = 0; i < output.tables.size(); ++i)
-    folder.write_csv(output.table_files[i], output.tables[i]);
-  folder.write_text("timeline.json", output.timeline.to_chrome_json());
-
-  // run.yaml runs again as it is: the platform is named by its absolute path with every parameter's value.
-  YAML::Node run = YAML::Clone(e.root);
-  YAML::Node platform_ref;
-  platform_ref["file"] = std::filesystem::absolute(platform.file).lexically_normal().string();
-  for (const auto& [k, v] : platform.parameters)
-    platform_ref["parameters"][k] = v;
-  run["platform"] = platform_ref;
-  YAML::Node resolved;
-  resolved["seed"] = e.seed;
-  resolved["platform_file"] = platform.file;
-  for (const auto& [k, v] : platform.parameters)
-    resolved["platform_parameters"][k] = v;
-  for (const auto& option : options.simgrid_args)
-    resolved["simgrid_options"].push_back(option);
-  resolved["whatif_version"] = WHATIF_VERSION;
-  resolved["simgrid_version"] = sim::simgrid_version();
-  run["resolved"] = resolved;
-  folder.write_text("run.yaml", yaml_text(run));
+  if (options.write_results) {
+    report.out_dir = options.out_dir.value_or("results/" + e.name);
+    write_results(report.out_dir, options, e, platform, summary, output);
+  }
 
   report.summary = summary;
   report.warnings = output.warnings;

@@ -18,10 +18,11 @@ struct RunOptions {
   // The experiment itself instead of reading `file` (which then only names it in messages; relative paths
   // in it resolve against the working directory).
   std::optional<std::string> text;
+  bool write_results = true;  // false: only the summary and the table, no results folder (sweeps)
 };
 
 struct RunReport {
-  std::string out_dir;
+  std::string out_dir;     // empty when nothing was written
   nlohmann::json summary;  // what summary.json holds
   std::string text;        // the human table for stdout
   std::vector<std::string> warnings;

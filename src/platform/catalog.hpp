@@ -63,6 +63,8 @@ class Catalog {
   const std::string& dir() const { return dir_; }
 
  private:
+  static Catalog read(const std::string& dir, core::Diagnostics& diag);
+
   std::string dir_;
   std::map<std::string, GpuModel> gpus_;
   std::map<std::string, LinkModel> links_;

@@ -14,14 +14,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <stdexcept>
-#include <cmath>
-#include <thread>
 
 #include "core/diagnostics.hpp"
 #include "core/yaml.hpp"
@@ -43,27 +39,46 @@ std::string read_output(const std::string& path) {
   return core::read_text_file(path, ignored).value_or("");
 }
 
-// Resident memory of a process in bytes, from /proc; 0 when it cannot be read.
-double resident_bytes(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/statm", pid));
+// Memory a process holds on its own, in bytes: its resident set less the pages it shares (libraries, and a
+// forked child's untouched copy of its parent). Reads the cheap statm first and walks smaps_rollup only when
+// the whole resident set is over `limit`. 0 when it cannot be read.
+double own_memory_bytes(pid_t pid, double limit) {
+  std::ifstream statm(fmt::format("/proc/{}/statm", pid));
   long long size = 0, resident = 0;
-  if (!(in >> size >> resident)) return 0;
-  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  if (!(statm >> size >> resident)) return 0;
+  const double rss = static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+  if (rss <= limit) return rss;
+  std::ifstream rollup(fmt::format("/proc/{}/smaps_rollup", pid));
+  std::string line;
+  double own_kib = 0;
+  bool found = false;
+  while (std::getline(rollup, line))
+    if (line.rfind("Private_Clean:", 0) == 0 || line.rfind("Private_Dirty:", 0) == 0) {
+      own_kib += std::strtod(line.c_str() + line.find(':') + 1, nullptr);
+      found = true;
+    }
+  return found ? own_kib * 1024 : rss;
 }
 
-// Forks and execs `argv` with stdout and stderr to files; the child dies with its parent.
-pid_t spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
+// Starts a child with stdout and stderr to files that dies with its parent: a fork that calls `run_in_child`
+// with argv[1:] when it is set, else a fork that execs `argv`.
+pid_t spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err,
+            const std::function<int(const std::vector<std::string>&)>& run_in_child = {}) {
   std::vector<char*> args;
   for (const auto& a : argv)
     args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const pid_t parent = getpid();
+  std::cout.flush();  // a forked copy would write the parent's buffered output again
+  std::fflush(nullptr);
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(fmt::format("cannot start a point: fork: {}", std::strerror(errno)));
   if (pid == 0) {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);  // the pool blocks SIGCHLD to wait for it
+    std::signal(SIGINT, SIG_DFL);              // and the sweep catches these (exec would reset them)
+    std::signal(SIGTERM, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(127);
     int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -73,6 +88,18 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& out, const 
     dup2(e, 2);
     close(o);
     close(e);
+    if (run_in_child) {
+      int code = 1;
+      try {
+        code = run_in_child(std::vector<std::string>(argv.begin() + 1, argv.end()));
+      } catch (const std::exception& ex) {
+        std::cerr << "error: " << ex.what() << "\n";
+      }
+      std::cout.flush();
+      std::cerr.flush();
+      std::fflush(nullptr);
+      _exit(code);  // never the parent's destructors or atexit handlers (its database connection)
+    }
     execv(args[0], args.data());
     dprintf(2, "error: cannot run %s: %s\n", args[0], std::strerror(errno));
     _exit(127);
@@ -114,9 +141,8 @@ struct PointPool::Child {
   pid_t pid = 0;
   Point point;
   Clock::time_point started;
-  std::string out, err, results;
+  std::string out, err;
   std::string killed;  // why the pool killed it
-  double peak_rss = 0;
 };
 
 PointPool::PointPool(const SweepSpec& spec, const RunSettings& settings)
@@ -149,13 +175,17 @@ void PointPool::start(const Point& point) {
   std::string stem = fmt::format("{}/{}", scratch_, point.key);
   c.out = stem + ".out";
   c.err = stem + ".err";
-  c.results = settings_.keep_results ? (fs::path(*settings_.keep_results) / spec_.name /
-                                        fmt::format("{}-{}", point.index, point.repetition))
-                                           .string()
-                                     : stem + ".results";
-  std::vector<std::string> argv = {
-      settings_.executable,      "run", spec_.experiment, "--json", "-o", c.results, "--seed",
-      std::to_string(point.seed)};
+  // Results folders only when kept: the metrics come from the summary the point prints.
+  std::vector<std::string> argv = {settings_.executable,      "run", spec_.experiment, "--json", "--seed",
+                                   std::to_string(point.seed)};
+  if (settings_.keep_results) {
+    argv.push_back("-o");
+    argv.push_back(
+        (fs::path(*settings_.keep_results) / spec_.name / fmt::format("{}-{}", point.index, point.repetition))
+            .string());
+  } else {
+    argv.push_back("--no-files");
+  }
   for (const auto& a : assignments(spec_, point)) {
     argv.push_back("--set");
     argv.push_back(a);
@@ -163,7 +193,7 @@ void PointPool::start(const Point& point) {
   for (const auto& a : settings_.simgrid_args)
     argv.push_back(a);
   c.started = Clock::now();
-  c.pid = spawn(argv, c.out, c.err);
+  c.pid = spawn(argv, c.out, c.err, settings_.run_in_child);
   children_.push_back(std::move(c));
 }
 
@@ -214,7 +244,6 @@ std::vector<std::pair<Point, PointResult>> PointPool::collect(double max_wait) {
       std::error_code ec;
       fs::remove(c.out, ec);
       fs::remove(c.err, ec);
-      if (!settings_.keep_results) fs::remove_all(c.results, ec);
       ended.emplace_back(std::move(c.point), std::move(res));
       children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(i));
     }
@@ -229,9 +258,9 @@ std::vector<std::pair<Point, PointResult>> PointPool::collect(double max_wait) {
           c.killed = fmt::format("time limit: still running after {} s", timeout_);
           kill(c.pid, SIGKILL);
         } else if (memory_ > 0) {
-          double rss = resident_bytes(c.pid);
+          double rss = own_memory_bytes(c.pid, memory_);
           if (rss > memory_) {
-            c.killed = fmt::format("memory limit: resident memory {:.0f} MiB exceeds {:.0f} MiB",
+            c.killed = fmt::format("memory limit: resident memory of its own {:.0f} MiB exceeds {:.0f} MiB",
                                    rss / 1048576, memory_ / 1048576);
             kill(c.pid, SIGKILL);
           }

@@ -66,6 +66,8 @@ CLI_CASES = [
      "--timeout: error: unknown time unit 'parsecs'"),
     (["sweep", "run", "../../workloads/sweeps/training-schedules.yaml", "--progress", "loud"],
      "--progress: loud not in {auto,bar,lines,quiet}"),
+    (["run", "exp-unknown-kind.yaml", "--no-files", "-o", "out"], "--out excludes --no-files"),
+    (["bench", "sweep", "--sweep", "a.yaml", "--experiment", "b.yaml"], "--experiment excludes --sweep"),
 ]
 
 failures = 0

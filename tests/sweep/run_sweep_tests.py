@@ -79,6 +79,19 @@ try:
     check(len({row[3] for row in r}) == 24, "every repetition has its own seed")
     p = run(["sweep", "run", s, "-j", "2", "--db", db])
     check(p.returncode == 0 and "24 already recorded, 0 ran now" in p.stdout, "a second run skips every done point")
+    # Points forked from the sweep (the default) and points started as new processes (--exec, as under --mpi)
+    # give the same results.
+    db_exec = os.path.join(tmp, "basic-exec.sqlite")
+    p = run(["sweep", "run", s, "-j", "2", "--db", db_exec, "--exec", "--progress", "quiet"])
+    cols = "key, seed, sizes_time_s, sizes_busbw_Bps"
+    check(p.returncode == 0 and rows(db, f"SELECT {cols} FROM points ORDER BY key")
+          == rows(db_exec, f"SELECT {cols} FROM points ORDER BY key"), "--exec points give the forked points' results")
+    # What a point runs: `whatif run --json --no-files` prints the summary and writes no results folder.
+    cwd = os.path.join(tmp, "nofiles")
+    os.makedirs(cwd)
+    p = subprocess.run([whatif, "run", experiment, "--json", "--no-files"], cwd=cwd, capture_output=True, text=True)
+    check(p.returncode == 0 and "metrics" in json.loads(p.stdout) and os.listdir(cwd) == [],
+          f"run --no-files writes nothing: {os.listdir(cwd)} {p.stderr[-200:]}")
     p = run(["sweep", "export", db, "--csv"])
     table = list(csv.DictReader(io.StringIO(p.stdout)))
     check(p.returncode == 0 and len(table) == 24 and "sizes_busbw_Bps" in table[0] and table[0]["algorithm"] == "ring",

@@ -1,5 +1,9 @@
 // Unit tests of platform loading, catalogs, intra-node routing and network sizing (no SimGrid engine).
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "platform/catalog.hpp"
 #include "platform/node_graph.hpp"
@@ -20,6 +24,35 @@ std::string route_names(const NodeGraph& g, int from, int to) {
   return out;
 }
 }  // namespace
+
+// Loaded catalogs are kept for the process: a second load must still see every change to the files (even one
+// that keeps the size, within the file system's time granularity) and report a broken file again.
+TEST(Catalog, ReloadSeesChangedFilesAndRepeatsDiagnostics) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("whatif-catalog-test-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  for (const char* sub : {"gpus", "links", "cpus"})
+    fs::create_directories(dir / sub);
+  auto write_link = [&](const std::string& bandwidth) {
+    std::ofstream(dir / "links" / "test-link.yaml")
+        << "format: whatif-link/1\nname: Test-Link\nkind: nvlink\nbandwidth: {value: " << bandwidth
+        << ", source: test}\nlatency: {value: 1us, source: test}\n";
+  };
+  auto load = [&](whatif::core::Diagnostics& diag) { return Catalog::load(dir.string(), diag); };
+  write_link("25GBps");
+  whatif::core::Diagnostics d1, d2, d3, d4;
+  EXPECT_DOUBLE_EQ(load(d1).link("Test-Link")->bandwidth.value, 25e9);
+  write_link("50GBps");  // same size, written at once
+  EXPECT_DOUBLE_EQ(load(d2).link("Test-Link")->bandwidth.value, 50e9);
+  EXPECT_TRUE(d1.items().empty() && d2.items().empty());
+  write_link("fast");
+  EXPECT_EQ(load(d3).link("Test-Link"), nullptr);
+  EXPECT_EQ(load(d4).link("Test-Link"), nullptr);
+  ASSERT_TRUE(d3.has_errors());
+  ASSERT_EQ(d3.items().size(), d4.items().size());
+  EXPECT_EQ(d3.items().front().format(), d4.items().front().format());
+  fs::remove_all(dir);
+}
 
 TEST(Catalog, ShippedModelsLoadWithSources) {
   whatif::core::Diagnostics diag;

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/calibrate_commands.hpp"
 #include "cli/commands.hpp"
 #include "cli/mpi_commands.hpp"
 #include "cli/sweep_commands.hpp"
@@ -64,6 +65,8 @@ int run_cli(int argc, char** argv) {
   mpi_commands.add_to(app, *app.get_subcommand("validate"), *app.get_subcommand("bench"));
   SweepCommands sweep_commands(simgrid_args);
   sweep_commands.add_to(app, *app.get_subcommand("bench"));
+  CalibrateCommands calibrate_commands;
+  calibrate_commands.add_to(app);
 
   try {
     app.parse(args);
@@ -86,6 +89,7 @@ int run_cli(int argc, char** argv) {
     }
     if (auto code = mpi_commands.execute()) return *code;
     if (auto code = sweep_commands.execute()) return *code;
+    if (auto code = calibrate_commands.execute()) return *code;
     return commands.execute();
   } catch (const core::InputError& e) {
     std::cerr << e.what() << "\n";

@@ -89,6 +89,10 @@ std::optional<GpuModel> read_gpu(const YAML::Node& root, Scope scope) {
   });
   need(r.sourced("tdp", Dimension::power, true), g.tdp);
   r.node("microarchitecture");  // read by gpu::load_gpu_hardware (src/gpu/hardware.cpp)
+  // Optional provenance of a calibrated model (device, driver, clock, date, fit quality), written by
+  // `whatif calibrate fit` (src/calib/fit.cpp); every calibrated value also names it in its own source.
+  if (YAML::Node cal = r.node("calibration"); cal.IsDefined() && !cal.IsMap())
+    r.error("calibration", "expected a mapping");
   read_group("efficiency", [&](MapReader& s) {
     // An achieved fraction of a peak: sourced() already rejects zero and negative values.
     auto fraction = [&](MapReader& m, const char* key, Sourced& out) {
@@ -310,6 +314,16 @@ std::vector<std::string> Catalog::link_names() const {
 }
 std::vector<std::string> Catalog::cpu_names() const {
   return keys(cpus_);
+}
+
+GpuModel load_gpu_model_file(const std::string& path) {
+  core::Diagnostics diag;
+  auto root = core::load_yaml_file(path, diag);
+  std::optional<GpuModel> model;
+  if (root) model = read_gpu(*root, Scope{path, "gpu model", fs::path(path).stem().string(), &diag, nullptr});
+  diag.throw_if_errors();
+  if (!model) throw core::InputError(core::Location{path, 0, 0}, "not a GPU model (format whatif-gpu/1)");
+  return *model;
 }
 
 std::string find_models_dir(const std::string& input_file) {

@@ -75,6 +75,9 @@ class Catalog {
 // directory or one of its parents, else next to the executable's build or install location.
 std::string find_models_dir(const std::string& input_file);
 
+// Reads one GPU model file (a catalog file, or a calibrated model written anywhere); throws core::InputError.
+GpuModel load_gpu_model_file(const std::string& path);
+
 // Reads one link model's fields (shared by catalog files and platform-local link definitions).
 std::optional<LinkModel> read_link_fields(core::MapReader& r, bool require_sources);
 

@@ -61,6 +61,12 @@ class Reader {
     if (!it->is_object()) fail(path + ".params", "expected an object");
     return *it;
   }
+  // The document's list under `key`.
+  const json& list(const json& doc, const char* key) const {
+    const json& l = member(doc, "", key);
+    if (!l.is_array()) fail(key, "expected a list");
+    return l;
+  }
   Provenance provenance(const json& doc, const char* format) const {
     if (text(doc, "", "format") != format)
       fail("format", fmt::format("expected '{}', got '{}'", format, doc["format"].get<std::string>()));
@@ -125,8 +131,7 @@ Measurements load_measurements(const std::string& path) {
   Reader rd(path);
   Measurements m;
   m.from = rd.provenance(doc, "whatif-measurements/1");
-  const json& list = rd.member(doc, "", "measurements");
-  if (!list.is_array()) rd.fail("measurements", "expected a list");
+  const json& list = rd.list(doc, "measurements");
   static const std::vector<std::string> kinds = {"peak",   "bandwidth", "latency", "instruction",
                                                  "launch", "transfer",  "gemm"};
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -152,8 +157,7 @@ KernelTimes load_kernel_times(const std::string& path) {
   Reader rd(path);
   KernelTimes k;
   k.from = rd.provenance(doc, "whatif-kernel-times/1");
-  const json& list = rd.member(doc, "", "kernels");
-  if (!list.is_array()) rd.fail("kernels", "expected a list");
+  const json& list = rd.list(doc, "kernels");
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string where = fmt::format("kernels[{}]", i);
     KernelTime t;

@@ -184,8 +184,10 @@ void fit_latencies(const Measurements& m, Fit& fit) {
     double bytes, cycles;
   };
   std::vector<Point> chase;
+  // Only random cycles: the prefetchers hide most of a sequential chase's latency.
   for (const auto* r : m.select("latency", "global"))
-    chase.push_back({r->param("working_set_bytes"), r->value});
+    if (r->params.value("pattern", "random") == "random")
+      chase.push_back({r->param("working_set_bytes"), r->value});
   std::sort(chase.begin(), chase.end(), [](const Point& a, const Point& b) { return a.bytes < b.bytes; });
   const double l2 = m.from.device.l2_bytes;
   auto window = [&](double lo, double hi) {

@@ -7,8 +7,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -28,7 +30,11 @@ constexpr int kBadInput = 2;
 
 // whatif-calib-cuda: $WHATIF_CALIB_CUDA, else beside this executable (installed) or in its build tree.
 std::optional<std::string> cuda_program() {
-  if (const char* env = std::getenv("WHATIF_CALIB_CUDA")) return std::string(env);
+  if (const char* env = std::getenv("WHATIF_CALIB_CUDA")) {
+    if (access(env, X_OK) != 0)
+      throw core::InputError(fmt::format("calibrate: WHATIF_CALIB_CUDA={}: not an executable file", env));
+    return std::string(env);
+  }
   std::error_code ec;
   const fs::path self = fs::read_symlink("/proc/self/exe", ec).parent_path();
   for (const fs::path& p :
@@ -42,9 +48,8 @@ int run_cuda_program(const std::vector<std::string>& args) {
   auto program = cuda_program();
   if (!program)
     throw core::InputError(
-        "calibrate: this whatif was built without CUDA (whatif-calib-cuda was not built: nvcc was not found, "
-        "or "
-        "-Dcuda=disabled); install the CUDA toolkit and rebuild with -Dcuda=enabled");
+        "calibrate: this whatif was built without CUDA (whatif-calib-cuda was not built: nvcc was not "
+        "found, or -Dcuda=disabled); install the CUDA toolkit and rebuild with -Dcuda=enabled");
   std::vector<std::string> words = {*program};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -57,6 +62,8 @@ int run_cuda_program(const std::vector<std::string>& args) {
   if (pid == 0) {
     dup2(2, 1);  // the program's stdout (its JSON goes to -o) joins the progress on stderr
     execv(argv[0], argv.data());
+    const std::string msg = fmt::format("calibrate: cannot run {}: {}\n", argv[0], std::strerror(errno));
+    (void)!write(2, msg.data(), msg.size());
     _exit(127);
   }
   int status = 0;

@@ -331,6 +331,8 @@ std::string calibrated_model_yaml(const Measurements& m, const Fit& fit, const p
           sourced(core::format_quantity(fit.sm_clock->value, Dimension::frequency), fit.sm_clock->source);
     for (const auto& [key, v] : fit.latency)
       ua["latency"][key] = sourced(fmt::format("{}", v.value), v.source);
+    for (const auto& [key, v] : fit.instruction_latency)
+      ua["instruction_latency"][key] = sourced(fmt::format("{}", v.value), v.source);
   }
   YAML::Node cal;
   cal["tool"] = m.from.tool;
@@ -351,8 +353,6 @@ std::string calibrated_model_yaml(const Measurements& m, const Fit& fit, const p
   if (fit.gemm_points && fit.gemm_plateau)
     cal["fit"]["gemm"] =
         fmt::format("{} shapes, RMS error {:.2f} %", fit.gemm_points, 100 * fit.gemm_rms_error);
-  for (const auto& [key, v] : fit.instruction_latency)
-    cal["instruction_latency"][key] = static_cast<long long>(v.value);
   for (const auto& [key, v] : fit.transfer)
     cal["transfer"][key] = core::format_quantity(v.value, Dimension::bandwidth);
   for (const auto& note : fit.notes)

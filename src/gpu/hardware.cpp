@@ -192,6 +192,19 @@ void read_microarchitecture(const YAML::Node& node, const Scope& scope, GpuHardw
     hw.latency.atomic = cycles("atomic");
     hw.latency.block_launch = cycles("block_launch");
   });
+  if (YAML::Node il = top.node("instruction_latency"); il.IsDefined() && !il.IsNull()) {
+    MapReader c(il, scope);
+    if (c.valid()) {
+      for (auto it = il.begin(); it != il.end(); ++it) {
+        if (!it->first.IsScalar()) continue;  // finish() reports it
+        const std::string name = it->first.Scalar();
+        auto v = c.sourced_integer(name, 1, 100000, true);
+        if (v && v->source.empty()) c.error(name, "'source' must not be empty");
+        if (v && !v->source.empty()) hw.class_latency[name] = static_cast<int>(v->value);
+      }
+      c.finish();
+    }
+  }
   f.section("limits", [&](Fields& l) {
     ComputeLimits& c = hw.limits;
     c.warp_size = static_cast<int>(l.count("warp_size", 1, 1024));
@@ -272,7 +285,8 @@ bool valid_mnemonic(const std::string& s) {
   });
 }
 
-void read_isa(const YAML::Node& root, const Scope& scope, const std::string& architecture, Isa& isa,
+void read_isa(const YAML::Node& root, const Scope& scope, const std::string& architecture,
+              const std::map<std::string, int, std::less<>>& overrides, Isa& isa,
               std::vector<std::pair<Unit, std::string>>& used_units) {
   MapReader r(root, scope);
   if (!r.valid()) return;
@@ -301,6 +315,10 @@ void read_isa(const YAML::Node& root, const Scope& scope, const std::string& arc
       c.finish();
     }
   }
+
+  for (auto& [name, cycles] : classes)  // the GPU's own measured latencies win
+    if (auto own = overrides.find(name); own != overrides.end()) cycles = own->second;
+  isa.classes = classes;
 
   YAML::Node ops = r.node("opcodes");
   if (!ops.IsDefined() || ops.IsNull()) {
@@ -464,8 +482,20 @@ GpuHardware load_gpu_hardware(const std::string& models_dir, const std::string& 
   std::vector<std::pair<Unit, std::string>> used_units;
   if (auto isa_root = core::load_yaml_file(isa_path.string(), diag)) {
     const Scope isa_scope{isa_path.string(), "isa", lower(hw.architecture), &diag, nullptr};
-    read_isa(*isa_root, isa_scope, hw.architecture, hw.isa, used_units);
+    read_isa(*isa_root, isa_scope, hw.architecture, hw.class_latency, hw.isa, used_units);
   }
+  diag.throw_if_errors();
+
+  // The GPU's own class latencies (read_isa applied them) must name classes its ISA has.
+  std::vector<std::string> classes;
+  for (const auto& [k, v] : hw.isa.classes)
+    classes.push_back(k);
+  for (const auto& [cls, cycles] : hw.class_latency)
+    if (!hw.isa.classes.count(cls))
+      diag.error(core::location_of(file, section["instruction_latency"][cls]), scope.entity, gpu_name,
+                 "microarchitecture.instruction_latency." + cls,
+                 fmt::format("{} has no latency class '{}'{} (classes: {})", hw.isa.file, cls,
+                             core::did_you_mean(cls, classes), fmt::join(classes, ", ")));
   diag.throw_if_errors();
 
   // Every unit the ISA sends work to must exist on this GPU, or that work could never issue.

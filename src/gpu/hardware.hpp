@@ -45,6 +45,8 @@ struct IsaEntry {
 // One architecture's ISA table: base mnemonic (the text before the first '.') -> class and latency.
 struct Isa {
   std::string architecture, file;
+  std::map<std::string, int, std::less<>>
+      classes;  // latency class -> cycles (the GPU's own where it has them)
   std::map<std::string, IsaEntry, std::less<>> opcodes;
   IsaEntry fallback;  // for opcodes the table does not know (reported as a warning, never fatal)
 
@@ -82,6 +84,9 @@ struct GpuHardware {
   int l2_assoc = 0, l2_partitions = 0, dram_channels = 0;
   double dram_bandwidth = 0, noc_bandwidth = 0;  // B/s
   Latencies latency;
+  // Per-GPU latencies of ISA classes (microarchitecture.instruction_latency, e.g. measured by `whatif
+  // calibrate`): they replace the architecture's ISA file values for this GPU.
+  std::map<std::string, int, std::less<>> class_latency;
   ComputeLimits limits;
   Isa isa;
 };

@@ -10,6 +10,7 @@
 
 #include "calib/fit.hpp"
 #include "core/diagnostics.hpp"
+#include "gpu/hardware.hpp"
 #include "platform/catalog.hpp"
 
 using namespace whatif::calib;
@@ -105,4 +106,42 @@ TEST(Calibration, MalformedFilesNameTheField) {
   const Measurements m = load_measurements(kMeasurements);
   EXPECT_THROW(fit_measurements(m, whatif::platform::load_gpu_model_file("models/gpus/a100-sxm4-80gb.yaml")),
                whatif::core::InputError);
+}
+
+// The calibrated model's measured instruction latencies replace the ISA file's classes for that GPU only.
+TEST(Calibration, MeasuredInstructionLatenciesReplaceTheIsaClasses) {
+  const Measurements m = load_measurements(kMeasurements);
+  const auto base = whatif::platform::load_gpu_model_file(kBase);
+  const fs::path dir = fs::temp_directory_path() / ("whatif-cal-models-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "gpus");
+  fs::copy("models/isa", dir / "isa");
+  std::ofstream(dir / "gpus" / "h100-measured.yaml")
+      << calibrated_model_yaml(m, fit_measurements(m, base), base, "H100-test-measured");
+  const auto hw = whatif::gpu::load_gpu_hardware(dir.string(), "H100-test-measured");
+  const auto datasheet = whatif::gpu::load_gpu_hardware("models", "H100-SXM5-80GB");
+  // make_fixture.py GROUND_TRUTH: sfu 18, tensor 33, fp64 8 cycles; models/isa/hopper.yaml: 23, 24, 8.
+  EXPECT_EQ(hw.isa.classify("MUFU.EX2").latency, 18);
+  EXPECT_EQ(hw.isa.classify("HMMA.16816.F32").latency, 33);
+  EXPECT_EQ(hw.isa.classify("DFMA").latency, 8);
+  EXPECT_EQ(datasheet.isa.classify("MUFU.EX2").latency, 23);
+  EXPECT_EQ(datasheet.isa.classify("HMMA.16816.F32").latency, 24);
+  // A class the ISA does not have is an error naming the field.
+  std::string text;
+  {
+    std::ifstream in(dir / "gpus" / "h100-measured.yaml");
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto at = text.find("    tensor:", text.find("instruction_latency:"));
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 11, "    tensr:");
+  std::ofstream(dir / "gpus" / "h100-measured.yaml") << text;
+  std::string message = "no error";
+  try {
+    whatif::gpu::load_gpu_hardware(dir.string(), "H100-test-measured");
+  } catch (const whatif::core::InputError& e) {
+    message = e.what();
+  }
+  fs::remove_all(dir);
+  EXPECT_NE(message.find("microarchitecture.instruction_latency.tensr"), std::string::npos) << message;
+  EXPECT_NE(message.find("no latency class 'tensr', did you mean 'tensor'?"), std::string::npos) << message;
 }

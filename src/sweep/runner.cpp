@@ -289,6 +289,48 @@ double run_bare(const std::string& executable, const std::vector<std::string>& a
 
 namespace {
 
+double control_loop(long iterations) {
+  volatile double x = 1;
+  for (long k = 0; k < iterations; ++k)
+    x = x * 1.0000001 + 1e-9;
+  return x;
+}
+
+}  // namespace
+
+double control_loop_rate() {
+  const long n = 20'000'000;
+  const auto t0 = Clock::now();
+  control_loop(n);
+  return static_cast<double>(n) / seconds_since(t0);
+}
+
+double fork_control(std::size_t children, int jobs, int pages, long iterations) {
+  const auto t0 = Clock::now();
+  std::size_t started = 0, running = 0;
+  while (started < children || running > 0) {
+    while (started < children && running < static_cast<std::size_t>(jobs)) {
+      std::fflush(nullptr);
+      const pid_t pid = fork();
+      if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
+      if (pid == 0) {
+        const std::size_t bytes = static_cast<std::size_t>(pages) * 4096;
+        auto* p = static_cast<volatile char*>(std::malloc(bytes));
+        for (std::size_t i = 0; p && i < bytes; i += 4096)
+          p[i] = 1;
+        control_loop(iterations);
+        _exit(0);
+      }
+      ++started;
+      ++running;
+    }
+    if (waitpid(-1, nullptr, 0) > 0) --running;
+  }
+  return seconds_since(t0);
+}
+
+namespace {
+
 class Progress {
  public:
   Progress(RunSettings::Progress mode, std::uint64_t total) : total_(total), t0_(Clock::now()) {

@@ -80,4 +80,11 @@ std::string host_name();
 // benchmark. Returns the wall time in seconds.
 double run_bare(const std::string& executable, const std::vector<std::string>& args);
 
+// The machine's own ceiling for a process per point, for `whatif bench sweep`: `children` forks of this
+// process, `jobs` at a time, each touching `pages` fresh pages and then running `iterations` of a fixed
+// arithmetic loop. Wall seconds.
+double fork_control(std::size_t children, int jobs, int pages, long iterations);
+// Iterations of that loop per second, on one core.
+double control_loop_rate();
+
 }  // namespace whatif::sweep

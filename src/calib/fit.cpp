@@ -28,13 +28,17 @@ double median(std::vector<double> v) {
 }
 
 // y = a + b x by least squares; returns {a, b}.
-std::pair<double, double> line_fit(const std::vector<double>& x, const std::vector<double>& y) {
+// y = a + b x by least squares; `relative` minimises the relative errors instead of the absolute ones (for
+// times that span decades with a constant relative noise, so that the intercept is not lost in the longest).
+std::pair<double, double> line_fit(const std::vector<double>& x, const std::vector<double>& y,
+                                   bool relative = false) {
   Eigen::MatrixXd A(static_cast<Eigen::Index>(x.size()), 2);
   Eigen::VectorXd b(static_cast<Eigen::Index>(y.size()));
   for (std::size_t i = 0; i < x.size(); ++i) {
-    A(static_cast<Eigen::Index>(i), 0) = 1;
-    A(static_cast<Eigen::Index>(i), 1) = x[i];
-    b(static_cast<Eigen::Index>(i)) = y[i];
+    const double w = relative && y[i] > 0 ? 1 / y[i] : 1;
+    A(static_cast<Eigen::Index>(i), 0) = w;
+    A(static_cast<Eigen::Index>(i), 1) = w * x[i];
+    b(static_cast<Eigen::Index>(i)) = w * y[i];
   }
   Eigen::Vector2d c = A.colPivHouseholderQr().solve(b);
   return {c(0), c(1)};
@@ -151,21 +155,21 @@ void fit_memory(const Measurements& m, const platform::GpuModel& base, Fit& fit)
                     bytes.size()));
     return;
   }
-  auto [t0, per_byte] = line_fit(bytes, seconds);
+  auto [t0, per_byte] = line_fit(bytes, seconds, true);
   if (per_byte <= 0) {
     fit.notes.push_back("memory efficiency not fitted: the streaming times do not grow with the bytes moved");
     return;
   }
   fit.dram_bandwidth = 1 / per_byte;
+  fit.dram_intercept = t0;
   std::vector<double> errors;
   for (std::size_t i = 0; i < bytes.size(); ++i)
     errors.push_back((t0 + bytes[i] * per_byte) / seconds[i] - 1);
   fit.dram_rms_error = rms(errors);
   double efficiency = fit.dram_bandwidth / base.memory_bandwidth.value;
   std::string how = fmt::format(
-      "least-squares fit of time = t0 + bytes / bandwidth over {} copy/scale/triad runs on arrays of at "
-      "least 4x "
-      "the L2: {} (t0 {}), RMS error {:.1f} %, over the datasheet's {}",
+      "least-squares fit (of relative errors) of time = t0 + bytes / bandwidth over {} copy/scale/triad "
+      "runs on arrays of at least 4x the L2: {} (t0 {}), RMS error {:.1f} %, over the datasheet's {}",
       bytes.size(), core::format_quantity(fit.dram_bandwidth, Dimension::bandwidth),
       core::format_quantity(t0, Dimension::time), 100 * fit.dram_rms_error,
       core::format_quantity(base.memory_bandwidth.value, Dimension::bandwidth));
@@ -263,12 +267,27 @@ Fit fit_measurements(const Measurements& m, const platform::GpuModel& base) {
                              "of {} timed repetitions (spread {:.1f} %)",
                              r->name, r->time.reps, 100 * (r->time.max - r->time.min) / r->time.median))};
   }
-  if (auto launch = m.select("launch", "empty_async"); !launch.empty())
+  fit_memory(m, base, fit);
+  // A kernel's fixed time in a stream: the streaming fit's intercept (launch, ramp-up and drain), never
+  // below the rate at which empty kernels launch back to back.
+  double launch_s = 0;
+  if (auto launch = m.select("launch", "empty_async"); !launch.empty()) {
+    launch_s = launch.front()->value;
+    fit.notes.push_back(fmt::format("empty kernels launch back to back every {}",
+                                    core::format_quantity(launch_s, Dimension::time)));
+  }
+  if (fit.dram_points >= 2 && fit.dram_intercept > launch_s)
     fit.kernel_overhead = Fitted{
-        launch.front()->value, measured(m.from, "back-to-back launches of an empty kernel, time per launch")};
+        fit.dram_intercept,
+        measured(m.from, fmt::format("intercept t0 of the DRAM streaming fit (time = t0 + bytes / "
+                                     "bandwidth over {} runs): a kernel's time beyond its bytes; "
+                                     "empty kernels launch every {}",
+                                     fit.dram_points, core::format_quantity(launch_s, Dimension::time)))};
+  else if (launch_s > 0)
+    fit.kernel_overhead =
+        Fitted{launch_s, measured(m.from, "back-to-back launches of an empty kernel, time per launch")};
   const double overhead =
       fit.kernel_overhead ? fit.kernel_overhead->value : base.efficiency.kernel_overhead.value;
-  fit_memory(m, base, fit);
   fit_gemm(m, base, fit, overhead);
   fit_latencies(m, fit);
   for (const auto* r : m.select("instruction"))

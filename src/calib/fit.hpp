@@ -24,7 +24,7 @@ struct Fit {
   std::map<std::string, Fitted> transfer;             // h2d_pinned, ... -> B/s at the largest size
   std::optional<Fitted> sm_clock, memory_efficiency, kernel_overhead;
   std::optional<Fitted> gemm_plateau, gemm_k_overhead, gemm_tile_m, gemm_tile_n;
-  double dram_bandwidth = 0;                      // B/s, the streaming fit's slope
+  double dram_bandwidth = 0, dram_intercept = 0;  // the streaming fit's slope (B/s) and intercept (s)
   double dram_rms_error = 0, gemm_rms_error = 0;  // relative, of the fitted times against the measured ones
   std::size_t dram_points = 0, gemm_points = 0;
   std::vector<std::string> notes;  // what the fit found or could not do

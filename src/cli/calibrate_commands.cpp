@@ -118,6 +118,9 @@ std::string fit_and_write(const calib::Measurements& m, const platform::GpuModel
         "sizes\n",
         fit.dram_bandwidth / 1e9, 100 * fit.memory_efficiency->value, 100 * fit.dram_rms_error,
         fit.dram_points);
+  if (fit.kernel_overhead)
+    std::cout << fmt::format("  kernel overhead: {}\n",
+                             core::format_quantity(fit.kernel_overhead->value, core::Dimension::time));
   if (fit.gemm_plateau)
     std::cout << fmt::format(
         "  GEMM: plateau {:.3f}, tile {}x{}, k_overhead {}, fit RMS error {:.2f} % over {} "
@@ -128,6 +131,8 @@ std::string fit_and_write(const calib::Measurements& m, const platform::GpuModel
     std::cout << fmt::format("  peak {}: {:.4g} Tflop/s\n", k, v.value / 1e12);
   for (const auto& [k, v] : fit.latency)
     std::cout << fmt::format("  latency {}: {} cycles\n", k, v.value);
+  for (const auto& [k, v] : fit.instruction_latency)
+    std::cout << fmt::format("  instruction latency {}: {} cycles\n", k, v.value);
   for (const auto& note : fit.notes)
     std::cout << "  note: " << note << "\n";
   return out;

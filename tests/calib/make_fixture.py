@@ -15,7 +15,9 @@ import sys
 
 GROUND_TRUTH = {
     "sm_count": 132, "l2_bytes": 50 * 2**20, "memory_bytes": 80 * 2**30, "sm_clock_hz": 1.755e9,
-    "dram_bandwidth": 2.90e12, "dram_t0": 6e-6,           # streaming kernels: t = t0 + bytes / bandwidth
+    "dram_bandwidth": 2.90e12,
+    "kernel_fixed": 6e-6,     # every kernel's time beyond its bytes or flops (launch, ramp-up, drain): streaming
+                              # kernels take kernel_fixed + bytes / bandwidth, GEMMs kernel_fixed + flops / rate
     "launch": 2.3e-6,                                      # back-to-back empty kernels
     "tensor_peak": {"fp16": 7.80e14, "bf16": 7.80e14},     # measured mma throughput
     "gemm_plateau": 0.82, "gemm_tile": (128, 256), "gemm_k_overhead": 300,
@@ -43,7 +45,7 @@ def gemm_time(m, n, k, dtype):
     wave = tiles / (math.ceil(tiles / G["sm_count"]) * G["sm_count"])
     p = G["gemm_plateau"]
     eff = p * tile * wave * k / (k + p * G["gemm_k_overhead"])
-    return 2 * m * n * k / (G["tensor_peak"][dtype] * eff) + G["launch"]
+    return 2 * m * n * k / (G["tensor_peak"][dtype] * eff) + G["kernel_fixed"]
 
 
 def header(fmt):
@@ -79,9 +81,9 @@ def measurements():
             if array > G["memory_bytes"] / 4:
                 break
             moved = factor * array
-            t = G["dram_t0"] + moved / G["dram_bandwidth"]
+            t = G["kernel_fixed"] + moved / G["dram_bandwidth"]
             if array < G["l2_bytes"]:
-                t = G["dram_t0"] + moved / 8e12  # L2-resident: faster
+                t = G["kernel_fixed"] + moved / 8e12  # L2-resident: faster
             s = stats(t)
             out.append({"kind": "bandwidth", "name": kernel, "params": {"bytes": moved, "array_bytes": array},
                         "time_s": s, "value": moved / s["median"], "unit": "B/s"})
@@ -141,13 +143,13 @@ def kernel_times():
         for mib in [16, 256, 1024]:
             nbytes = mib * 2**20 * size // 1  # read (size-1) arrays, write one
             elements = nbytes // size // (2 if dtype == "fp16" else 4)
-            t = G["launch"] + G["dram_t0"] + nbytes / G["dram_bandwidth"]
+            t = G["kernel_fixed"] + nbytes / G["dram_bandwidth"]
             kernels.append({"name": f"elementwise-{op}-{mib}MiB", "kind": "elementwise",
                             "params": {"bytes": nbytes, "elements": elements, "dtype": dtype, "op": op},
                             "time_s": stats(t)})
     for mib in [16, 256, 1024]:
         nbytes = mib * 2**20
-        t = G["launch"] + G["dram_t0"] + nbytes / G["dram_bandwidth"]
+        t = G["kernel_fixed"] + nbytes / G["dram_bandwidth"]
         kernels.append({"name": f"reduction-sum-{mib}MiB", "kind": "reduction",
                         "params": {"bytes": nbytes, "elements": nbytes // 4, "dtype": "fp32"}, "time_s": stats(t)})
     doc = header("whatif-kernel-times/1")

@@ -149,6 +149,22 @@ void check_geometry(MapReader& r, long size, long line, long sector, int assoc, 
   }
 }
 
+// `class: {value: cycles, source: ...}` entries, as the ISA files and a GPU's own instruction_latency hold
+// them.
+void read_class_latencies(const YAML::Node& node, const Scope& scope,
+                          std::map<std::string, int, std::less<>>& out) {
+  MapReader c(node, scope);
+  if (!c.valid()) return;
+  for (auto it = node.begin(); it != node.end(); ++it) {
+    if (!it->first.IsScalar()) continue;  // finish() reports it
+    const std::string name = it->first.Scalar();
+    auto v = c.sourced_integer(name, 1, 100000, true);
+    if (v && v->source.empty()) c.error(name, "'source' must not be empty");
+    if (v && !v->source.empty()) out[name] = static_cast<int>(v->value);
+  }
+  c.finish();
+}
+
 void read_microarchitecture(const YAML::Node& node, const Scope& scope, GpuHardware& hw,
                             std::vector<std::pair<Unit, core::Location>>& unit_locations) {
   MapReader top(node, scope);
@@ -192,19 +208,8 @@ void read_microarchitecture(const YAML::Node& node, const Scope& scope, GpuHardw
     hw.latency.atomic = cycles("atomic");
     hw.latency.block_launch = cycles("block_launch");
   });
-  if (YAML::Node il = top.node("instruction_latency"); il.IsDefined() && !il.IsNull()) {
-    MapReader c(il, scope);
-    if (c.valid()) {
-      for (auto it = il.begin(); it != il.end(); ++it) {
-        if (!it->first.IsScalar()) continue;  // finish() reports it
-        const std::string name = it->first.Scalar();
-        auto v = c.sourced_integer(name, 1, 100000, true);
-        if (v && v->source.empty()) c.error(name, "'source' must not be empty");
-        if (v && !v->source.empty()) hw.class_latency[name] = static_cast<int>(v->value);
-      }
-      c.finish();
-    }
-  }
+  if (YAML::Node il = top.node("instruction_latency"); il.IsDefined() && !il.IsNull())
+    read_class_latencies(il, scope, hw.class_latency);
   f.section("limits", [&](Fields& l) {
     ComputeLimits& c = hw.limits;
     c.warp_size = static_cast<int>(l.count("warp_size", 1, 1024));
@@ -303,17 +308,7 @@ void read_isa(const YAML::Node& root, const Scope& scope, const std::string& arc
   if (!cls.IsDefined() || cls.IsNull()) {
     r.error("classes", "missing required section (class -> {value: cycles, source: ...})");
   } else {
-    MapReader c(cls, scope);
-    if (c.valid()) {
-      for (auto it = cls.begin(); it != cls.end(); ++it) {
-        if (!it->first.IsScalar()) continue;  // finish() reports it
-        const std::string name = it->first.Scalar();
-        auto v = c.sourced_integer(name, 1, 100000, true);
-        if (v && v->source.empty()) c.error(name, "'source' must not be empty");
-        if (v && !v->source.empty()) classes[name] = static_cast<int>(v->value);
-      }
-      c.finish();
-    }
+    read_class_latencies(cls, scope, classes);
   }
 
   for (auto& [name, cycles] : classes)  // the GPU's own measured latencies win

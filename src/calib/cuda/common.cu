@@ -90,6 +90,24 @@ Stats time_launches(const Context& ctx, const std::function<void()>& launch, int
   return summarize(samples);
 }
 
+TimedCycles time_with_cycles(int reps, const long long* cycles, const std::function<void()>& launch) {
+  Event start, stop;
+  TimedCycles out;
+  for (int r = 0; r < reps; ++r) {
+    CHECK(cudaEventRecord(start.get()));
+    launch();
+    CHECK(cudaEventRecord(stop.get()));
+    CHECK(cudaEventSynchronize(stop.get()));
+    float ms = 0;
+    CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
+    long long c = 0;
+    CHECK(cudaMemcpy(&c, cycles, sizeof c, cudaMemcpyDeviceToHost));
+    out.seconds.push_back(1e-3 * ms);
+    out.cycles.push_back(static_cast<double>(c));
+  }
+  return out;
+}
+
 double time_once(const std::function<void()>& launch) {
   launch();  // untimed: first-call costs (module loading, page mapping) stay out of the figure
   CHECK(cudaDeviceSynchronize());

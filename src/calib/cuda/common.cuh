@@ -105,6 +105,13 @@ struct Context {
 Stats time_launches(const Context& ctx, const std::function<void()>& launch, int batch = 1, int reps = 0);
 // One event-timed call, after one untimed call.
 double time_once(const std::function<void()>& launch);
+
+// `reps` launches, each between a pair of CUDA events, reading the clock64() cycle count the kernel left at
+// `cycles` (device memory) after each. No warm-up: the caller does its own.
+struct TimedCycles {
+  std::vector<double> seconds, cycles;
+};
+TimedCycles time_with_cycles(int reps, const long long* cycles, const std::function<void()>& launch);
 // How many calls per event pair make a batch last at least `target_s` (so that short kernels are not measured
 // at the events' resolution), at most `max_batch`.
 int pick_batch(const std::function<void()>& launch, double target_s, int max_batch = 10000);

@@ -364,25 +364,14 @@ void record_chain(Context& ctx, const char* name, const char* opcode, Json param
   for (int i = 0; i < ctx.warmup; ++i)
     launch(cycles.get());
   CHECK(cudaDeviceSynchronize());
-  Event start, stop;
-  std::vector<double> times, per_op;
-  for (int r = 0; r < ctx.reps; ++r) {
-    CHECK(cudaEventRecord(start.get()));
-    launch(cycles.get());
-    CHECK(cudaEventRecord(stop.get()));
-    CHECK(cudaEventSynchronize(stop.get()));
-    float ms = 0;
-    CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
-    long long c = 0;
-    CHECK(cudaMemcpy(&c, cycles.get(), sizeof c, cudaMemcpyDeviceToHost));
-    times.push_back(1e-3 * ms);
-    per_op.push_back(static_cast<double>(c) / chain);
-  }
-  const Stats per = summarize(per_op);
+  TimedCycles t = time_with_cycles(ctx.reps, cycles.get(), [&] { launch(cycles.get()); });
+  for (double& c : t.cycles)
+    c /= chain;
+  const Stats per = summarize(t.cycles);
   params.set("opcode", opcode).set("chain", chain).set("threads", 32);
   params.set("cycles_min", per.min).set("cycles_max", per.max);
   if (ctx.sm_hz > 0) params.set("seconds", per.median / ctx.sm_hz);
-  ctx.add("instruction", name, std::move(params), summarize(times), per.median, "cycles", opcode);
+  ctx.add("instruction", name, std::move(params), summarize(t.seconds), per.median, "cycles", opcode);
 }
 
 template <class Op>

@@ -231,20 +231,13 @@ double measure_sm_clock(Context& ctx) {
     spin_kernel<<<ctx.dev.sm_count, 32>>>(target / 10, cycles.get());
   CHECK_LAUNCH();
   CHECK(cudaDeviceSynchronize());
-  Event start, stop;
-  std::vector<double> hz;
-  for (int r = 0; r < ctx.reps; ++r) {
-    CHECK(cudaEventRecord(start.get()));
+  const TimedCycles t = time_with_cycles(ctx.reps, cycles.get(), [&] {
     spin_kernel<<<ctx.dev.sm_count, 32>>>(target, cycles.get());
     CHECK_LAUNCH();
-    CHECK(cudaEventRecord(stop.get()));
-    CHECK(cudaEventSynchronize(stop.get()));
-    float ms = 0;
-    CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
-    long long c = 0;
-    CHECK(cudaMemcpy(&c, cycles.get(), sizeof c, cudaMemcpyDeviceToHost));
-    hz.push_back(static_cast<double>(c) / (1e-3 * ms));
-  }
+  });
+  std::vector<double> hz;
+  for (std::size_t r = 0; r < t.cycles.size(); ++r)
+    hz.push_back(t.cycles[r] / t.seconds[r]);
   return summarize(hz).median;
 }
 

@@ -286,24 +286,13 @@ void record_chase(Context& ctx, const char* name, Json params, long long steps,
   for (int i = 1; i < ctx.warmup; ++i)
     launch(steps, cycles.get());
   CHECK(cudaDeviceSynchronize());
-  Event start, stop;
-  std::vector<double> times, per_load;
-  for (int r = 0; r < ctx.reps; ++r) {
-    CHECK(cudaEventRecord(start.get()));
-    launch(steps, cycles.get());
-    CHECK(cudaEventRecord(stop.get()));
-    CHECK(cudaEventSynchronize(stop.get()));
-    float ms = 0;
-    CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
-    long long c = 0;
-    CHECK(cudaMemcpy(&c, cycles.get(), sizeof c, cudaMemcpyDeviceToHost));
-    times.push_back(1e-3 * ms);
-    per_load.push_back(static_cast<double>(c) / steps);
-  }
-  const Stats per = summarize(per_load);
+  TimedCycles t = time_with_cycles(ctx.reps, cycles.get(), [&] { launch(steps, cycles.get()); });
+  for (double& c : t.cycles)
+    c /= static_cast<double>(steps);
+  const Stats per = summarize(t.cycles);
   params.set("steps", steps).set("cycles_min", per.min).set("cycles_max", per.max);
   if (ctx.sm_hz > 0) params.set("seconds", per.median / ctx.sm_hz);
-  ctx.add("latency", name, std::move(params), summarize(times), per.median, "cycles", label);
+  ctx.add("latency", name, std::move(params), summarize(t.seconds), per.median, "cycles", label);
 }
 
 }  // namespace

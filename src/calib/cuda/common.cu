@@ -68,6 +68,19 @@ std::size_t Context::free_bytes() const {
   return free;
 }
 
+namespace {
+// Seconds between `start` recorded before `work` and `stop` after it, waiting for `stop`.
+double between_events(const Event& start, const Event& stop, const std::function<void()>& work) {
+  CHECK(cudaEventRecord(start.get()));
+  work();
+  CHECK(cudaEventRecord(stop.get()));
+  CHECK(cudaEventSynchronize(stop.get()));
+  float ms = 0;
+  CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
+  return 1e-3 * ms;
+}
+}  // namespace
+
 Stats time_launches(const Context& ctx, const std::function<void()>& launch, int batch, int reps) {
   if (reps <= 0) reps = ctx.reps;
   batch = std::max(batch, 1);
@@ -76,16 +89,12 @@ Stats time_launches(const Context& ctx, const std::function<void()>& launch, int
   CHECK(cudaDeviceSynchronize());
   Event start, stop;
   std::vector<double> samples;
-  for (int r = 0; r < reps; ++r) {
-    CHECK(cudaEventRecord(start.get()));
-    for (int b = 0; b < batch; ++b)
-      launch();
-    CHECK(cudaEventRecord(stop.get()));
-    CHECK(cudaEventSynchronize(stop.get()));
-    float ms = 0;
-    CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
-    samples.push_back(1e-3 * ms / batch);
-  }
+  for (int r = 0; r < reps; ++r)
+    samples.push_back(between_events(start, stop, [&] {
+                        for (int b = 0; b < batch; ++b)
+                          launch();
+                      }) /
+                      batch);
   CHECK(cudaGetLastError());
   return summarize(samples);
 }
@@ -94,15 +103,9 @@ TimedCycles time_with_cycles(int reps, const long long* cycles, const std::funct
   Event start, stop;
   TimedCycles out;
   for (int r = 0; r < reps; ++r) {
-    CHECK(cudaEventRecord(start.get()));
-    launch();
-    CHECK(cudaEventRecord(stop.get()));
-    CHECK(cudaEventSynchronize(stop.get()));
-    float ms = 0;
-    CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
+    out.seconds.push_back(between_events(start, stop, launch));
     long long c = 0;
     CHECK(cudaMemcpy(&c, cycles, sizeof c, cudaMemcpyDeviceToHost));
-    out.seconds.push_back(1e-3 * ms);
     out.cycles.push_back(static_cast<double>(c));
   }
   return out;
@@ -112,13 +115,7 @@ double time_once(const std::function<void()>& launch) {
   launch();  // untimed: first-call costs (module loading, page mapping) stay out of the figure
   CHECK(cudaDeviceSynchronize());
   Event start, stop;
-  CHECK(cudaEventRecord(start.get()));
-  launch();
-  CHECK(cudaEventRecord(stop.get()));
-  CHECK(cudaEventSynchronize(stop.get()));
-  float ms = 0;
-  CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
-  return 1e-3 * ms;
+  return between_events(start, stop, launch);
 }
 
 int pick_batch(const std::function<void()>& launch, double target_s, int max_batch) {

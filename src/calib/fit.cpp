@@ -8,6 +8,7 @@
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <set>
 #include <sstream>
 
@@ -261,6 +262,16 @@ Fit fit_measurements(const Measurements& m, const platform::GpuModel& base) {
                              "of {} timed repetitions (spread {:.1f} %)",
                              r->name, r->time.reps, 100 * (r->time.max - r->time.min) / r->time.median))};
   }
+  // From Hopper on, the int8 tensor-core peak needs wgmma, which the microbenchmark's mma does not use (and
+  // no int8 GEMM shows what it reaches): the base model's peak stays.
+  if (const auto int8 = fit.peaks.find("int8_tensor");
+      int8 != fit.peaks.end() && std::atof(m.from.device.compute_capability.c_str()) >= 9.0) {
+    fit.notes.push_back(fmt::format(
+        "int8_tensor peak not replaced: mma reached {} on compute capability {}, "
+        "where only wgmma reaches the peak",
+        core::format_quantity(int8->second.value, Dimension::flop_rate), m.from.device.compute_capability));
+    fit.peaks.erase(int8);
+  }
   // A tensor-core peak measured below what cuBLAS reaches is not the peak (on Hopper, only the wgmma
   // instructions cuBLAS uses reach it, not the mma of the microbenchmark): the base model's peak stays.
   for (const char* dtype : {"fp16", "bf16"}) {
@@ -301,10 +312,11 @@ Fit fit_measurements(const Measurements& m, const platform::GpuModel& base) {
   fit_gemm(m, base, fit, overhead);
   fit_latencies(m, fit);
   for (const auto* r : m.select("instruction"))
-    fit.instruction_latency[r->name] = Fitted{
-        std::round(r->value), measured(m.from, fmt::format("dependent chain of {} on one warp, cycles per "
-                                                           "instruction",
-                                                           r->params.value("opcode", r->name)))};
+    fit.instruction_latency[r->name] =
+        Fitted{std::round(r->value),
+               measured(m.from, fmt::format("dependent chain of {} on one warp, cycles per {}",
+                                            r->params.value("opcode", r->name),
+                                            r->params.value("per", std::string("instruction"))))};
   std::map<std::string, double> largest;  // host<->device copies: the bandwidth at the largest size
   for (const auto* r : m.select("transfer")) {
     const double bytes = r->param("bytes");

@@ -59,7 +59,7 @@ class Reader {
     auto it = obj.find("params");
     if (it == obj.end()) return json::object();
     if (!it->is_object()) fail(path + ".params", "expected an object");
-    for (const char* key : {"pattern", "dtype", "op"})  // the words the fit and the validation read
+    for (const char* key : {"pattern", "dtype", "op", "opcode", "per"})  // words the fit and validation read
       if (it->contains(key) && !(*it)[key].is_string()) fail(path + ".params." + key, "expected a string");
     return *it;
   }

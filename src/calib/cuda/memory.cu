@@ -96,8 +96,10 @@ __global__ void __launch_bounds__(kThreads) shared_read_kernel(long long trips, 
   for (long long t = 0; t < trips; ++t) {
 #pragma unroll
     for (int j = 0; j < kSharedPerTrip; ++j) {
-      float x, y, z, w;  // volatile asm: not hoisted out of the loop although shared memory does not change
-      asm volatile("ld.shared.v4.f32 {%0, %1, %2, %3}, [%4];"
+      // ld.volatile: ptxas would otherwise merge and hoist the loads, as shared memory does not change (a
+      // volatile asm statement only binds the front end).
+      float x, y, z, w;
+      asm volatile("ld.volatile.shared.v4.f32 {%0, %1, %2, %3}, [%4];"
                    : "=f"(x), "=f"(y), "=f"(z), "=f"(w)
                    : "r"(base + (j % 4) * kThreads * 16));
       acc[j % 4] += (x + y) + (z + w);
@@ -111,15 +113,18 @@ __global__ void __launch_bounds__(kThreads) shared_read_kernel(long long trips, 
 
 constexpr int kChaseUnroll = 8;
 
-// Warm-up loads first: issue is in order, so the clock starts once the last of them has issued, and the timed
-// span holds exactly `steps` load latencies (the kernel's own parameter loads stay outside). The pointer is
-// kept in `state` so that the next launch continues along the cycle rather than re-reading the same few
-// lines.
-__global__ void chase_global_kernel(unsigned long long* state, long long steps, long long* cycles) {
+// `warm` untimed loads first (a multiple of kChaseUnroll, at least one round): they bring the cycle into this
+// SM's L1, which does not keep lines across launches, and issue is in order, so the clock starts once the
+// last of them has issued and the timed span holds exactly `steps` load latencies. The pointer is kept in
+// `state` so that the next launch continues along the cycle rather than re-reading the same few lines.
+__global__ void chase_global_kernel(unsigned long long* state, long long warm, long long steps,
+                                    long long* cycles) {
   unsigned long long p = *state;
+  for (long long i = 0; i < warm; i += kChaseUnroll) {
 #pragma unroll
-  for (int u = 0; u < kChaseUnroll; ++u)
-    asm volatile("ld.global.ca.u64 %0, [%0];" : "+l"(p));
+    for (int u = 0; u < kChaseUnroll; ++u)
+      asm volatile("ld.global.ca.u64 %0, [%0];" : "+l"(p));
+  }
   const long long t0 = clock64();
   for (long long i = 0; i < steps; i += kChaseUnroll) {
 #pragma unroll
@@ -269,7 +274,7 @@ void run_bandwidth(Context& ctx) {
     params.set("bytes", moved)
         .set("blocks", sh_grid)
         .set("threads_per_block", kThreads)
-        .set("load", "ld.shared.v4");
+        .set("load", "ld.volatile.shared.v4");
     ctx.add("bandwidth", "shared", std::move(params), s, moved / s.median, "B/s", "all SMs");
   }
 }
@@ -336,13 +341,16 @@ void run_latency(Context& ctx) {
       // stopped.
       const long long steps = round_up(std::clamp<long long>(slots, min_steps, max_steps), kChaseUnroll);
       const long long warm = round_up(std::min<long long>(slots, 1LL << 20), kChaseUnroll);
+      // Each launch first walks the cycle once (at most `steps` loads) into its own SM's L1.
+      const long long in_kernel_warm =
+          round_up(std::max<long long>(std::min<long long>(slots, steps), 1), kChaseUnroll);
       Json params = Json::object();
       params.set("working_set_bytes", w).set("stride_bytes", kStride).set("pattern", pattern);
       params.set("load", "ld.global.ca.u64");
       record_chase(
           ctx, "global", std::move(params), steps,
           [&](long long n, long long* cycles) {
-            chase_global_kernel<<<1, 1>>>(state.get(), n, cycles);
+            chase_global_kernel<<<1, 1>>>(state.get(), in_kernel_warm, n, cycles);
             CHECK_LAUNCH();
           },
           warm, std::string(pattern) + " " + size_label(w));

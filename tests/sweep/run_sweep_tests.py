@@ -144,9 +144,27 @@ try:
     p = run(["sweep", "run", s, "-j", "2", "--db", db, "--retry-failed", "--progress", "quiet"])
     r = rows(db, "SELECT SUM(status = 'done'), MAX(attempts), COUNT(error) FROM points")
     check(p.returncode == 0 and r == [(8, 2, 0)], f"--retry-failed runs them again: {r}")
-    p = run(["sweep", "run", s, "--db", db, "--memory", "1MiB", "--retry-failed", "--progress", "quiet",
-             "--limit", "1"])
-    check(p.returncode == 0, "--memory and --limit are accepted")
+    # A memory limit kills a point that outgrows it: a 512-GPU training run in full mode holds about 59 MB of
+    # its own for about a second; --limit stops after that many points (resumable).
+    big = os.path.join(tmp, "big.yaml")
+    with open(big, "w") as f:
+        f.write(f"""format: whatif-sweep/1
+name: big
+experiment: {os.path.join(root, "workloads/training/megatron-39.1b-selene.yaml")}
+parameters:
+  - name: mode
+    path: workload.mode
+    values: [full]
+  - name: batch
+    path: workload.parallel.global_batch
+    values: [1536, 768]
+""")
+    db = os.path.join(tmp, "big.sqlite")
+    p = run(["sweep", "run", big, "--db", db, "--memory", "16MiB", "--limit", "1", "--progress", "quiet"])
+    r = rows(db, "SELECT status, error FROM points")
+    check(p.returncode == 0 and "1 ran now" in p.stdout and len(r) == 1 and r[0][0] == "failed"
+          and "memory limit: resident memory of its own" in (r[0][1] or "") and "exceeds 16 MiB" in r[0][1],
+          f"a point over --memory is killed and recorded; --limit 1 runs one: {p.stdout.strip()[-80:]} {r}")
     # A run-time failure of the point itself (exit code and message recorded).
     bad = os.path.join(tmp, "bad-runtime.yaml")
     with open(bad, "w") as f:

@@ -247,8 +247,16 @@ Fit fit_measurements(const Measurements& m, const platform::GpuModel& base) {
         fmt::format("measured on {} with {} SMs, but base model '{}' has {} SMs: pick the base "
                     "model of the measured GPU",
                     m.from.device.name, m.from.device.sm_count, base.name, base.sm_count.value));
-  fit.sm_clock =
-      Fitted{m.from.sm_clock_hz, measured(m.from, "clock64() cycles over a kernel timed with CUDA events")};
+  // The clock kernels run at: under full load where measured (power limits may hold it below an idle spin's).
+  if (m.from.loaded_sm_clock_hz > 0)
+    fit.sm_clock = Fitted{
+        m.from.loaded_sm_clock_hz,
+        measured(m.from, fmt::format("clock64() cycles over a kernel timed with CUDA events, every SM busy "
+                                     "with FP32 work (an idle spin ran at {})",
+                                     core::format_quantity(m.from.sm_clock_hz, Dimension::frequency)))};
+  else
+    fit.sm_clock =
+        Fitted{m.from.sm_clock_hz, measured(m.from, "clock64() cycles over a kernel timed with CUDA events")};
 
   // Peaks: the independent-stream throughput of each precision.
   static const std::set<std::string> peak_keys = {"fp64",        "fp32",        "fp16",       "fp16_tensor",

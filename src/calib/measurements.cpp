@@ -86,7 +86,10 @@ class Reader {
     p.device.sm_count = static_cast<int>(number(d, "device", "sm_count", true));
     p.device.memory_bytes = number(d, "device", "memory_bytes", true);
     p.device.l2_bytes = number(d, "device", "l2_bytes", true);
-    p.sm_clock_hz = number(member(doc, "", "clock"), "clock", "measured_sm_hz", true);
+    const json& clock = member(doc, "", "clock");
+    p.sm_clock_hz = number(clock, "clock", "measured_sm_hz", true);
+    if (clock.contains("measured_sm_hz_loaded"))
+      p.loaded_sm_clock_hz = number(clock, "clock", "measured_sm_hz_loaded", true);
     return p;
   }
 

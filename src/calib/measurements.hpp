@@ -33,7 +33,8 @@ struct DeviceInfo {
 struct Provenance {
   std::string file, tool, date, host;
   DeviceInfo device;
-  double sm_clock_hz = 0;  // measured with clock64() over a timed kernel
+  double sm_clock_hz = 0;         // measured with clock64() over a timed kernel spinning on every SM
+  double loaded_sm_clock_hz = 0;  // the same with every SM fully busy (0: not measured)
 };
 
 struct Measurements {

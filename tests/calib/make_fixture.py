@@ -15,6 +15,7 @@ import sys
 
 GROUND_TRUTH = {
     "sm_count": 132, "l2_bytes": 50 * 2**20, "memory_bytes": 80 * 2**30, "sm_clock_hz": 1.755e9,
+    "loaded_sm_clock_hz": 1.695e9,  # every SM busy: power holds the clock below the idle spin's
     "dram_bandwidth": 2.90e12,
     "kernel_fixed": 6e-6,     # every kernel's time beyond its bytes or flops (launch, ramp-up, drain): streaming
                               # kernels take kernel_fixed + bytes / bandwidth, GEMMs kernel_fixed + flops / rate
@@ -57,7 +58,8 @@ def header(fmt):
                        "max_threads_per_sm": 2048, "registers_per_sm": 65536, "memory_bus_bits": 5120,
                        "clock_khz": 1980000, "memory_clock_khz": 2619000, "driver_version": "13.0",
                        "runtime_version": "13.0", "ecc": True},
-            "clock": {"measured_sm_hz": G["sm_clock_hz"], "reps": 20}}
+            "clock": {"measured_sm_hz": G["sm_clock_hz"], "measured_sm_hz_loaded": G["loaded_sm_clock_hz"],
+                      "reps": 20}}
 
 
 def record(kind, name, params, t, value, unit):

@@ -91,6 +91,7 @@ struct Context {
   int reps = 20;     // timed repetitions per figure
   int warmup = 2;    // untimed launches before them
   double sm_hz = 0;  // measured SM clock, for cycles -> seconds
+  double loaded_sm_hz = 0;  // the same under a full FP32 load of every SM (the clock kernels run at)
   Json records = Json::array();
 
   // Appends a measurement record and prints a progress line on stderr.
@@ -139,6 +140,7 @@ void fill_random(void* data, std::size_t count, DType t, std::uint32_t seed);
 DeviceInfo query_device(int index);
 Json device_json(const DeviceInfo& d);
 double measure_sm_clock(Context& ctx);
+double measure_loaded_sm_clock(Context& ctx);  // the same with every SM busy
 void run_peak(Context& ctx);         // compute.cu
 void run_instruction(Context& ctx);  // compute.cu
 void run_bandwidth(Context& ctx);    // memory.cu

@@ -122,6 +122,28 @@ __global__ void spin_kernel(long long target, long long* cycles) {
   if (blockIdx.x == 0 && threadIdx.x == 0) *cycles = t - t0;
 }
 
+// Every thread of a full wave runs 8 independent FMA chains for `trips` trips: the SMs at full load, as in
+// the heavy kernels, where power limits may hold the clock below an idle spin's. Block 0 reports its cycles.
+__global__ void busy_kernel(long long trips, float* out, long long* cycles) {
+  const long long t0 = clock64();
+  float a[8];
+#pragma unroll
+  for (int j = 0; j < 8; ++j)
+    a[j] = threadIdx.x + j;
+  for (long long t = 0; t < trips; ++t)
+#pragma unroll
+    for (int u = 0; u < 32; ++u)
+#pragma unroll
+      for (int j = 0; j < 8; ++j)
+        a[j] = fmaf(a[j], 0.9999f, 0.0001f);
+  float s = 0;
+#pragma unroll
+  for (int j = 0; j < 8; ++j)
+    s += a[j];
+  if (s == -12345.0f) out[threadIdx.x] = s;  // never: keeps the chains
+  if (blockIdx.x == 0 && threadIdx.x == 0) *cycles = clock64() - t0;
+}
+
 void write_file(const std::string& path, const Json& doc) {
   const std::string tmp = path + ".tmp";
   const std::string text = doc.dump();
@@ -138,7 +160,9 @@ Json header(const char* format, const Context& ctx) {
   Json doc = Json::object();
   doc.set("format", format).set("tool", kTool).set("date", utc_now()).set("host", hostname());
   doc.set("device", device_json(ctx.dev));
-  doc.set("clock", Json::object().set("measured_sm_hz", ctx.sm_hz).set("reps", ctx.reps));
+  Json clock = Json::object().set("measured_sm_hz", ctx.sm_hz);
+  if (ctx.loaded_sm_hz > 0) clock.set("measured_sm_hz_loaded", ctx.loaded_sm_hz);
+  doc.set("clock", clock.set("reps", ctx.reps));
   return doc;
 }
 
@@ -159,6 +183,9 @@ int run(const Options& o) {
   ctx.sm_hz = measure_sm_clock(ctx);
   std::fprintf(stderr, "%-11s %-14s %-36s %s\n", "clock", "sm", "clock64 over a timed spin",
                si(ctx.sm_hz, "Hz").c_str());
+  ctx.loaded_sm_hz = measure_loaded_sm_clock(ctx);
+  std::fprintf(stderr, "%-11s %-14s %-36s %s\n", "clock", "sm loaded", "clock64 over a full FP32 load",
+               si(ctx.loaded_sm_hz, "Hz").c_str());
   if (o.mode == "run") {
     run_peak(ctx);
     run_instruction(ctx);
@@ -235,6 +262,28 @@ double measure_sm_clock(Context& ctx) {
     spin_kernel<<<ctx.dev.sm_count, 32>>>(target, cycles.get());
     CHECK_LAUNCH();
   });
+  std::vector<double> hz;
+  for (std::size_t r = 0; r < t.cycles.size(); ++r)
+    hz.push_back(t.cycles[r] / t.seconds[r]);
+  return summarize(hz).median;
+}
+
+// The same with every SM busy (one full wave of busy_kernel, about 50 ms; 10 quick).
+double measure_loaded_sm_clock(Context& ctx) {
+  set_section("clock loaded");
+  constexpr int kThreads = 256;
+  const int grid = ctx.dev.sm_count * blocks_per_sm(reinterpret_cast<const void*>(busy_kernel), kThreads);
+  DeviceBuffer<long long> cycles(1);
+  DeviceBuffer<float> out(kThreads);
+  auto launch = [&](long long trips) {
+    busy_kernel<<<grid, kThreads>>>(trips, out.get(), cycles.get());
+    CHECK_LAUNCH();
+  };
+  const long long trips = calibrate_work(launch, 64, ctx.quick ? 10e-3 : 50e-3);
+  for (int i = 0; i < ctx.warmup; ++i)
+    launch(trips);
+  CHECK(cudaDeviceSynchronize());
+  const TimedCycles t = time_with_cycles(ctx.reps, cycles.get(), [&] { launch(trips); });
   std::vector<double> hz;
   for (std::size_t r = 0; r < t.cycles.size(); ++r)
     hz.push_back(t.cycles[r] / t.seconds[r]);

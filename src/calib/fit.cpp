@@ -29,9 +29,9 @@ double median(std::vector<double> v) {
   return n == 0 ? 0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-// y = a + b x by least squares; returns {a, b}.
-// y = a + b x by least squares; `relative` minimises the relative errors instead of the absolute ones (for
-// times that span decades with a constant relative noise, so that the intercept is not lost in the longest).
+// y = a + b x by least squares, returned as {a, b}; `relative` minimises the relative errors instead of the
+// absolute ones (for times that span decades with a constant relative noise, so that the intercept is not
+// lost in the longest).
 std::pair<double, double> line_fit(const std::vector<double>& x, const std::vector<double>& y,
                                    bool relative = false) {
   Eigen::MatrixXd A(static_cast<Eigen::Index>(x.size()), 2);

@@ -45,8 +45,8 @@ struct IsaEntry {
 // One architecture's ISA table: base mnemonic (the text before the first '.') -> class and latency.
 struct Isa {
   std::string architecture, file;
-  std::map<std::string, int, std::less<>>
-      classes;  // latency class -> cycles (the GPU's own where it has them)
+  // Latency class -> cycles (the GPU's own where it has them).
+  std::map<std::string, int, std::less<>> classes;
   std::map<std::string, IsaEntry, std::less<>> opcodes;
   IsaEntry fallback;  // for opcodes the table does not know (reported as a warning, never fatal)
 

@@ -169,6 +169,17 @@ Json run_validation(Context& ctx) {
     return out;
   };
 
+  // Times one memory-bound kernel and records it: `moved` bytes read and written over `elements` elements.
+  auto record = [&](const std::string& name, const char* kind, const char* op, const char* dtype,
+                    std::size_t moved, std::size_t elements, const std::function<void()>& launch) {
+    const Stats s = time_auto(ctx, launch, kBatchTarget);
+    Json params = Json::object();
+    params.set("bytes", moved).set("elements", elements).set("dtype", dtype).set("op", op);
+    if (std::string(kind) == "reduction") params.set("passes", 2);
+    kernels.push(kernel_record(name, kind, std::move(params), s));
+    progress(name, s);
+  };
+
   for (std::size_t bytes : sizes_for(3)) {
     const std::string name = "elementwise-add-" + size_label(bytes);
     set_section("validate " + name);
@@ -176,17 +187,10 @@ Json run_validation(Context& ctx) {
     DeviceBuffer<uint4> a(n), b(n), c(n);
     fill_random(a.get(), elements, DType::fp16, 21);
     fill_random(b.get(), elements, DType::fp16, 22);
-    const Stats s = time_auto(
-        ctx,
-        [&] {
-          add_fp16_kernel<<<grid, kThreads>>>(a.get(), b.get(), c.get(), n);
-          CHECK_LAUNCH();
-        },
-        kBatchTarget);
-    Json params = Json::object();
-    params.set("bytes", 3 * bytes).set("elements", elements).set("dtype", "fp16").set("op", "add");
-    kernels.push(kernel_record(name, "elementwise", std::move(params), s));
-    progress(name, s);
+    record(name, "elementwise", "add", "fp16", 3 * bytes, elements, [&] {
+      add_fp16_kernel<<<grid, kThreads>>>(a.get(), b.get(), c.get(), n);
+      CHECK_LAUNCH();
+    });
   }
 
   for (std::size_t bytes : sizes_for(2)) {
@@ -195,17 +199,10 @@ Json run_validation(Context& ctx) {
     const std::size_t elements = bytes / 2, n = bytes / 16;
     DeviceBuffer<uint4> a(n), b(n);
     fill_random(a.get(), elements, DType::fp16, 23);
-    const Stats s = time_auto(
-        ctx,
-        [&] {
-          gelu_fp16_kernel<<<grid, kThreads>>>(a.get(), b.get(), n);
-          CHECK_LAUNCH();
-        },
-        kBatchTarget);
-    Json params = Json::object();
-    params.set("bytes", 2 * bytes).set("elements", elements).set("dtype", "fp16").set("op", "gelu");
-    kernels.push(kernel_record(name, "elementwise", std::move(params), s));
-    progress(name, s);
+    record(name, "elementwise", "gelu", "fp16", 2 * bytes, elements, [&] {
+      gelu_fp16_kernel<<<grid, kThreads>>>(a.get(), b.get(), n);
+      CHECK_LAUNCH();
+    });
   }
 
   for (std::size_t bytes : sizes_for(2)) {
@@ -214,17 +211,10 @@ Json run_validation(Context& ctx) {
     const std::size_t elements = bytes / 4, n = bytes / 16;
     DeviceBuffer<float4> a(n), b(n);
     fill_random(a.get(), elements, DType::fp32, 24);
-    const Stats s = time_auto(
-        ctx,
-        [&] {
-          scale_fp32_kernel<<<grid, kThreads>>>(a.get(), b.get(), 0.5f, n);
-          CHECK_LAUNCH();
-        },
-        kBatchTarget);
-    Json params = Json::object();
-    params.set("bytes", 2 * bytes).set("elements", elements).set("dtype", "fp32").set("op", "scale");
-    kernels.push(kernel_record(name, "elementwise", std::move(params), s));
-    progress(name, s);
+    record(name, "elementwise", "scale", "fp32", 2 * bytes, elements, [&] {
+      scale_fp32_kernel<<<grid, kThreads>>>(a.get(), b.get(), 0.5f, n);
+      CHECK_LAUNCH();
+    });
   }
 
   const int reduce_grid =
@@ -236,20 +226,12 @@ Json run_validation(Context& ctx) {
     DeviceBuffer<float4> a(n);
     DeviceBuffer<float> partial(reduce_grid), result(1);
     fill_random(a.get(), elements, DType::fp32, 25);
-    const Stats s = time_auto(
-        ctx,
-        [&] {
-          reduce_partial_kernel<<<reduce_grid, kThreads>>>(a.get(), n, partial.get());
-          CHECK_LAUNCH();
-          reduce_final_kernel<<<1, 1024>>>(partial.get(), reduce_grid, result.get());
-          CHECK_LAUNCH();
-        },
-        kBatchTarget);
-    Json params = Json::object();
-    params.set("bytes", bytes).set("elements", elements).set("dtype", "fp32").set("op", "sum");
-    params.set("passes", 2);
-    kernels.push(kernel_record(name, "reduction", std::move(params), s));
-    progress(name, s);
+    record(name, "reduction", "sum", "fp32", bytes, elements, [&] {
+      reduce_partial_kernel<<<reduce_grid, kThreads>>>(a.get(), n, partial.get());
+      CHECK_LAUNCH();
+      reduce_final_kernel<<<1, 1024>>>(partial.get(), reduce_grid, result.get());
+      CHECK_LAUNCH();
+    });
   }
   return kernels;
 }

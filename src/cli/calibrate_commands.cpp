@@ -16,6 +16,7 @@
 #include <iostream>
 
 #include "calib/fit.hpp"
+#include "cli/cli.hpp"
 #include "core/diagnostics.hpp"
 #include "platform/catalog.hpp"
 #include "report/json.hpp"
@@ -36,7 +37,7 @@ std::optional<std::string> cuda_program() {
     return std::string(env);
   }
   std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  const fs::path self = fs::path(self_executable()).parent_path();
   for (const fs::path& p :
        {self / "whatif-calib-cuda", self / "src" / "calib" / "cuda" / "whatif-calib-cuda"})
     if (fs::is_regular_file(p, ec)) return p.string();

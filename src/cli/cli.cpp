@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,13 @@ void print_version(bool json) {
 }
 
 }  // namespace
+
+std::string self_executable() {
+  std::error_code ec;
+  const std::filesystem::path p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw std::runtime_error("cannot find the whatif executable (/proc/self/exe)");
+  return p.string();
+}
 
 int run_cli(int argc, char** argv) {
   // SimGrid's own options pass through untouched; CLI11 sees the rest.

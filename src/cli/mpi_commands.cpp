@@ -1,6 +1,7 @@
 // `whatif mpi info|text|replay`, `whatif validate mpi` and `whatif bench mpi`.
 #include "cli/mpi_commands.hpp"
 
+#include "cli/cli.hpp"
 #include "cli/commands.hpp"
 
 #include <fmt/format.h>
@@ -205,7 +206,7 @@ int MpiCommands::validate() {
     if (fs::exists(e.path() / "pilgrim-logs")) cases.push_back(e.path());
   std::sort(cases.begin(), cases.end());
   nlohmann::json results = nlohmann::json::array();
-  std::string self = fs::read_symlink("/proc/self/exe").string();
+  const std::string self = self_executable();
   bool all_good = true;
   for (const auto& dir : cases) {
     mpi::PilgrimTrace trace = mpi::read_pilgrim_trace(dir);

@@ -30,13 +30,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string self_executable() {
-  std::error_code ec;
-  fs::path p = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw std::runtime_error("cannot find the whatif executable (/proc/self/exe)");
-  return p.string();
-}
-
 // Forked points inherit this process's symbol bindings; with lazy binding each point would look up (and copy
 // the pages of) the same library symbols again. So a sweep that forks its points restarts itself once with
 // LD_BIND_NOW=1 (measured: about 9 % less time per point). Returns where that was done already or exec fails.

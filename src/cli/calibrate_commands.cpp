@@ -12,13 +12,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "calib/fit.hpp"
 #include "cli/cli.hpp"
 #include "core/diagnostics.hpp"
 #include "platform/catalog.hpp"
+#include "report/folder.hpp"
 #include "report/json.hpp"
 
 namespace whatif::cli {
@@ -103,13 +103,9 @@ std::string fit_and_write(const calib::Measurements& m, const platform::GpuModel
                           const std::string& name, const std::string& out) {
   calib::Fit fit = calib::fit_measurements(m, base);
   const std::string yaml = calib::calibrated_model_yaml(m, fit, base, name);
-  if (fs::path parent = fs::path(out).parent_path(); !parent.empty()) fs::create_directories(parent);
-  {
-    std::ofstream f(out + ".tmp");
-    f << yaml;
-    if (!f) throw std::runtime_error(fmt::format("cannot write {}", out));
-  }
-  fs::rename(out + ".tmp", out);
+  const fs::path parent = fs::path(out).parent_path();
+  report::ResultsFolder(parent.empty() ? "." : parent.string())
+      .write_text(fs::path(out).filename().string(), yaml);
   platform::load_gpu_model_file(out);  // what we wrote must load
   std::cout << fmt::format("calibrated model '{}' (base {}) from {} on {}: {}\n", name, base.name,
                            m.from.file, m.from.device.name, out);
@@ -204,7 +200,10 @@ int CalibrateCommands::validate() {
     if (int code = run_cuda_program({"validate", "--device", std::to_string(device_), "-o", file}); code != 0)
       return code == kBadInput ? kBadInput : 1;
   }
-  const calib::Validation v = calib::validate_kernels(calib::load_kernel_times(file), gpu);
+  const calib::KernelTimes times = calib::load_kernel_times(file);
+  std::error_code ec;
+  if (!times_) fs::remove_all(fs::path(file).parent_path(), ec);  // the scratch folder of the GPU run
+  const calib::Validation v = calib::validate_kernels(times, gpu);
   std::cout << (json_ ? report::json_text(calib::validation_json(v)) : calib::render_validation(v));
   return 0;
 }

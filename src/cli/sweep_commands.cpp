@@ -20,6 +20,7 @@
 #include "core/diagnostics.hpp"
 #include "core/units.hpp"
 #include "report/json.hpp"
+#include "report/table.hpp"
 #include "sweep/plan.hpp"
 #include "sweep/runner.hpp"
 #include "sweep/store.hpp"
@@ -77,14 +78,9 @@ std::string default_db(const sweep::SweepSpec& spec) {
   return (fs::path("results") / (spec.name + ".sqlite")).string();
 }
 
-std::string csv_cell(const nlohmann::json& v) {
-  if (v.is_null()) return "";
-  std::string s = v.is_string() ? v.get<std::string>() : v.dump();
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s)
-    q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
+// A database value as CSV text: empty for NULL, strings as they are, numbers as JSON writes them.
+std::string cell_text(const nlohmann::json& v) {
+  return v.is_null() ? "" : v.is_string() ? v.get<std::string>() : v.dump();
 }
 
 std::optional<double> quantity_option(const std::optional<std::string>& text, core::Dimension dim,
@@ -326,16 +322,15 @@ int SweepCommands::exportx() {
     }
     out << report::json_text(rows);
   } else {
-    std::vector<std::string> header;
-    for (const auto& c : t.columns)
-      header.push_back(csv_cell(c));
-    out << fmt::format("{}\n", fmt::join(header, ","));
+    report::Table csv;
+    csv.headers = t.columns;
     for (const auto& row : t.rows) {
       std::vector<std::string> cells;
       for (const auto& v : row)
-        cells.push_back(csv_cell(v));
-      out << fmt::format("{}\n", fmt::join(cells, ","));
+        cells.push_back(cell_text(v));
+      csv.rows.push_back(std::move(cells));
     }
+    out << csv.to_csv();
   }
   return 0;
 }

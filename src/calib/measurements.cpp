@@ -63,6 +63,14 @@ class Reader {
       if (it->contains(key) && !(*it)[key].is_string()) fail(path + ".params." + key, "expected a string");
     return *it;
   }
+  // `kind`, one of `known`.
+  std::string kind(const json& obj, const std::string& path, const std::vector<std::string>& known) const {
+    std::string k = text(obj, path, "kind");
+    if (std::find(known.begin(), known.end(), k) == known.end())
+      fail(path + ".kind", fmt::format("unknown kind '{}'{} (known: {})", k, core::did_you_mean(k, known),
+                                       fmt::join(known, ", ")));
+    return k;
+  }
   // The document's list under `key`.
   const json& list(const json& doc, const char* key) const {
     const json& l = member(doc, "", key);
@@ -143,10 +151,7 @@ Measurements load_measurements(const std::string& path) {
     const std::string where = fmt::format("measurements[{}]", i);
     Record r;
     r.where = fmt::format("{}: {}", path, where);
-    r.kind = rd.text(list[i], where, "kind");
-    if (std::find(kinds.begin(), kinds.end(), r.kind) == kinds.end())
-      rd.fail(where + ".kind", fmt::format("unknown kind '{}'{} (known: {})", r.kind,
-                                           core::did_you_mean(r.kind, kinds), fmt::join(kinds, ", ")));
+    r.kind = rd.kind(list[i], where, kinds);
     r.name = rd.text(list[i], where, "name");
     r.unit = rd.text(list[i], where, "unit");
     r.params = rd.params(list[i], where);
@@ -168,10 +173,8 @@ KernelTimes load_kernel_times(const std::string& path) {
     KernelTime t;
     t.where = fmt::format("{}: {}", path, where);
     t.name = rd.text(list[i], where, "name");
-    t.kind = rd.text(list[i], where, "kind");
-    if (t.kind != "gemm" && t.kind != "elementwise" && t.kind != "reduction")
-      rd.fail(where + ".kind",
-              fmt::format("unknown kind '{}' (known: gemm, elementwise, reduction)", t.kind));
+    static const std::vector<std::string> kinds = {"gemm", "elementwise", "reduction"};
+    t.kind = rd.kind(list[i], where, kinds);
     t.params = rd.params(list[i], where);
     t.time = rd.stats(list[i], where);
     k.kernels.push_back(std::move(t));
